@@ -1,0 +1,1 @@
+"""Subcommands of ``moodreader``: each module defines ``register(subparsers)`` setting ``func``."""

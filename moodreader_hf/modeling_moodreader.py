@@ -1,0 +1,860 @@
+"""The Mood Reader model: interlinked spatial-temporal attention over EEG tokens, masked brain signal modelling
+(MBSM) pre-training, and multi-level fusion of DE, raw-signal and eye-movement representations for emotion
+recognition.
+
+This file travels to the Hugging Face Hub as remote code: it imports only torch, transformers and the configuration.
+
+Token grids. Every stream is a grid ``(batch, time, channels, hidden)``: one token per (window, electrode) for DE
+features, one token per (patch of samples, electrode) for raw signals. Spatial attention runs across electrodes
+within one time step, temporal attention across time steps within one electrode.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import PreTrainedModel
+from transformers import initialization as init
+from transformers.modeling_layers import GradientCheckpointingLayer
+from transformers.utils import ModelOutput
+
+from .configuration_moodreader import MoodReaderConfig
+
+AUTO_MAP: dict[str, str] = {
+    "AutoConfig": "configuration_moodreader.MoodReaderConfig",
+    "AutoModel": "modeling_moodreader.MoodReaderModel",
+    "AutoModelForSequenceClassification": "modeling_moodreader.MoodReaderForEmotionRecognition",
+    "AutoModelForPreTraining": "modeling_moodreader.MoodReaderForMaskedEEGModeling",
+}
+"""Every class of this file by the Auto class that loads it; written into each saved ``config.json``."""
+
+REMOTE_CODE_FILES: tuple[str, ...] = ("configuration_moodreader.py", "modeling_moodreader.py")
+"""The files a saved model folder needs to load with ``trust_remote_code=True``."""
+
+
+@dataclass
+class MoodReaderModelOutput(ModelOutput):
+    """Output of :class:`MoodReaderModel`.
+
+    Args:
+        last_hidden_state: DE tokens after the encoder, ``(batch, time, channels, hidden)``.
+        pooler_output: Mean of the DE tokens over valid windows and present electrodes, ``(batch, hidden)``.
+        signal_last_hidden_state: Raw-signal tokens after their encoder, ``(batch, patches, channels, hidden)``,
+            when ``eeg_signals`` was given.
+        signal_pooler_output: Mean of the raw-signal tokens, ``(batch, hidden)``, when ``eeg_signals`` was given.
+        hidden_states: DE token grids after the embeddings and after each layer, each
+            ``(batch, time, channels, hidden)``.
+        spatial_attentions: Per layer, attention across electrodes ``(batch, time, heads, channels, channels)``.
+        temporal_attentions: Per layer, attention across windows ``(batch, channels, heads, time, time)``.
+    """
+
+    last_hidden_state: torch.Tensor | None = None
+    pooler_output: torch.Tensor | None = None
+    signal_last_hidden_state: torch.Tensor | None = None
+    signal_pooler_output: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+    spatial_attentions: tuple[torch.Tensor, ...] | None = None
+    temporal_attentions: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclass
+class MoodReaderMaskedEEGModelingOutput(ModelOutput):
+    """Output of :class:`MoodReaderForMaskedEEGModeling`.
+
+    Args:
+        loss: Sum of the masked reconstruction losses of the streams that were given.
+        logits: Reconstructed DE tokens ``(batch, time, channels, bands)``, when ``de_features`` was given.
+        mask: Which DE tokens were masked, ``(batch, time, channels)`` bool.
+        signal_logits: Reconstructed raw-signal token features ``(batch, patches, channels, signal_patch_size + 1)``
+            (the per-patch standardised samples, then the log-amplitude), when ``eeg_signals`` was given.
+        signal_mask: Which raw-signal tokens were masked, ``(batch, patches, channels)`` bool.
+        de_loss: Mean squared error on the masked DE tokens.
+        signal_loss: Mean squared error on the masked raw-signal tokens.
+        hidden_states, spatial_attentions, temporal_attentions: As in :class:`MoodReaderModelOutput`, of the DE
+            stream when given, otherwise of the raw-signal stream.
+    """
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    mask: torch.Tensor | None = None
+    signal_logits: torch.Tensor | None = None
+    signal_mask: torch.Tensor | None = None
+    de_loss: torch.Tensor | None = None
+    signal_loss: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+    spatial_attentions: tuple[torch.Tensor, ...] | None = None
+    temporal_attentions: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclass
+class MoodReaderEmotionRecognitionOutput(ModelOutput):
+    """Output of :class:`MoodReaderForEmotionRecognition`.
+
+    Args:
+        loss: Cross-entropy of ``logits`` against ``labels``, when ``labels`` was given.
+        logits: Class scores before softmax, ``(batch, num_labels)``.
+        hidden_states, spatial_attentions, temporal_attentions: Of the DE stream, as in
+            :class:`MoodReaderModelOutput`.
+    """
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+    spatial_attentions: tuple[torch.Tensor, ...] | None = None
+    temporal_attentions: tuple[torch.Tensor, ...] | None = None
+
+
+def check_model_inputs(
+    config: MoodReaderConfig,
+    de_features: torch.Tensor | None = None,
+    eeg_signals: torch.Tensor | None = None,
+    eye_features: torch.Tensor | None = None,
+    attention_mask: torch.Tensor | None = None,
+    channel_mask: torch.Tensor | None = None,
+    labels: torch.Tensor | None = None,
+    require_eye: bool = False,
+) -> None:
+    """Raise ``ValueError`` stating the expected and the received shape of any input that does not fit ``config``.
+
+    Shapes: ``de_features (batch, time, channels, bands)``, ``eeg_signals (batch, channels, samples)`` with
+    ``samples = time * samples_per_window``, ``eye_features (batch, time, eye_feature_size)``,
+    ``attention_mask (batch, time)``, ``channel_mask (batch, channels)``, ``labels (batch,)``. No broadcasting.
+    """
+    channels, bands = config.num_channels, config.num_bands
+    if de_features is None and eeg_signals is None:
+        raise ValueError("Expected de_features (batch, time, channels, bands) or eeg_signals (batch, channels, samples).")
+    if de_features is not None:
+        _check_shape("de_features", de_features, (None, None, channels, bands), "(batch, time, channels, bands)")
+    if eeg_signals is not None:
+        _check_shape("eeg_signals", eeg_signals, (None, channels, None), "(batch, channels, samples)")
+        samples = eeg_signals.shape[-1]
+        if samples % config.samples_per_window:
+            raise ValueError(
+                f"eeg_signals: expected a whole number of {config.window_seconds} s windows "
+                f"({config.samples_per_window} samples each at {config.sampling_rate} Hz), got {samples} samples."
+            )
+    batch = (de_features if de_features is not None else eeg_signals).shape[0]
+    windows = de_features.shape[1] if de_features is not None else eeg_signals.shape[-1] // config.samples_per_window
+    if not 1 <= windows <= config.max_windows:
+        raise ValueError(f"de_features: expected 1 to max_windows={config.max_windows} windows, got {windows}.")
+    if de_features is not None and eeg_signals is not None:
+        expected = (batch, channels, windows * config.samples_per_window)
+        _check_shape("eeg_signals", eeg_signals, expected, f"(batch, channels, time * {config.samples_per_window})")
+    if eye_features is not None:
+        if config.eye_feature_size == 0:
+            raise ValueError(
+                "eye_features: expected none (the model is configured with eye_feature_size=0), "
+                f"got shape {tuple(eye_features.shape)}."
+            )
+        _check_shape("eye_features", eye_features, (batch, windows, config.eye_feature_size),
+                     "(batch, time, eye_feature_size)")
+    elif require_eye and config.eye_feature_size > 0:
+        raise ValueError(
+            f"eye_features: expected shape ({batch}, {windows}, {config.eye_feature_size}) "
+            "(the model is configured with eye features), got none."
+        )
+    for name, mask, shape in (("attention_mask", attention_mask, (batch, windows)),
+                              ("channel_mask", channel_mask, (batch, channels))):
+        if mask is not None:
+            _check_shape(name, mask, shape, "(batch, time)" if name == "attention_mask" else "(batch, channels)")
+            if not bool((mask != 0).any(dim=1).all()):
+                raise ValueError(f"{name}: expected at least one non-zero entry per sample, got a sample of zeros.")
+    if labels is not None:
+        _check_shape("labels", labels, (batch,), "(batch,)")
+        if labels.dtype.is_floating_point or bool(((labels < 0) | (labels >= config.num_labels)).any()):
+            raise ValueError(f"labels: expected integer class indices in [0, {config.num_labels}), got {labels.tolist()}.")
+
+
+def _check_shape(name: str, tensor: torch.Tensor, expected: tuple[int | None, ...], dims: str) -> None:
+    if not isinstance(tensor, torch.Tensor):
+        raise ValueError(f"{name}: expected a torch.Tensor of shape {dims}, got {type(tensor).__name__}.")
+    fits = tensor.dim() == len(expected) and all(e is None or e == s for e, s in zip(expected, tensor.shape))
+    if not fits:
+        wanted = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ")"
+        raise ValueError(f"{name}: expected shape {wanted} {dims}, got {tuple(tensor.shape)}.")
+    if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+        raise ValueError(f"{name}: expected finite values, got NaN or infinite values in shape {tuple(tensor.shape)}.")
+
+
+def masked_mse(prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the tokens where ``mask`` is true: ``(..., features)`` values, ``(...)`` mask."""
+    per_token = (prediction - target).pow(2).mean(dim=-1)
+    weights = mask.to(per_token.dtype)
+    return (per_token * weights).sum() / weights.sum().clamp_min(1.0)
+
+
+def random_token_mask(valid: torch.Tensor, mask_ratio: float) -> torch.Tensor:
+    """Mask ``round(mask_ratio * n)`` of the ``n`` valid tokens of each sample, uniformly at random.
+
+    Args:
+        valid: ``(batch, ...)`` bool, the tokens that may be masked (real windows of present electrodes).
+        mask_ratio: Fraction of each sample's valid tokens to mask; at least one where a sample has any and, where
+            it has more than one, at least one left visible.
+
+    Returns:
+        ``(batch, ...)`` bool, true where a token is masked.
+    """
+    flat_valid = valid.flatten(1)
+    counts = flat_valid.sum(dim=1)
+    to_mask = torch.round(counts.to(torch.float64) * mask_ratio).long()
+    to_mask = torch.minimum(to_mask.clamp_min(1), (counts - 1).clamp_min(1)).minimum(counts)
+    noise = torch.rand(flat_valid.shape, device=valid.device).masked_fill(~flat_valid, 2.0)
+    ranks = noise.argsort(dim=1).argsort(dim=1)
+    return (ranks < to_mask[:, None]).view_as(valid)
+
+
+class MoodReaderAttention(nn.Module):
+    """Multi-head attention along one axis of a token array: queries ``(batch, ..., hidden)`` attend to context
+    tokens of the same shape along dimension ``axis``, every other dimension being a batch dimension.
+
+    On a grid ``(batch, time, channels, hidden)``, ``axis=2`` attends across electrodes within each window and
+    ``axis=1`` across windows within each electrode; the projections run in the grid's own layout and the heads see
+    permuted views, so nothing is transposed in memory. Uses ``scaled_dot_product_attention``; when the weights are
+    asked for, computes them explicitly instead.
+    """
+
+    def __init__(self, hidden_size: int, num_heads: int, dropout: float):
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_size = hidden_size // num_heads
+        self.dropout = dropout
+        self.query = nn.Linear(hidden_size, hidden_size)
+        self.key_value = nn.Linear(hidden_size, 2 * hidden_size)
+        self.output = nn.Linear(hidden_size, hidden_size)
+
+    def forward(
+        self,
+        queries: torch.Tensor,
+        context: torch.Tensor,
+        axis: int,
+        key_mask: torch.Tensor | None = None,
+        output_attentions: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``key_mask (batch, keys)`` bool: true for the positions along ``axis`` that may be attended to. Returns
+        the attended tokens in the shape of ``queries`` and, if asked for, the weights ``(batch, <other dims>, heads,
+        queries, keys)``."""
+        split = (self.num_heads, self.head_size)
+        query = self.query(queries).unflatten(-1, split).movedim(axis, -2)
+        key, value = self.key_value(context).unflatten(-1, (2, *split)).unbind(-3)
+        key, value = key.movedim(axis, -2), value.movedim(axis, -2)
+        attn_mask = None
+        if key_mask is not None:
+            attn_mask = key_mask.view(key_mask.shape[0], *([1] * (query.dim() - 2)), key_mask.shape[-1])
+        dropout = self.dropout if self.training else 0.0
+        weights = None
+        if output_attentions:
+            scores = query @ key.transpose(-1, -2) / math.sqrt(self.head_size)
+            if attn_mask is not None:
+                scores = scores.masked_fill(~attn_mask, float("-inf"))
+            weights = scores.softmax(dim=-1)
+            attended = F.dropout(weights, p=dropout, training=self.training) @ value
+        else:
+            attended = F.scaled_dot_product_attention(query, key, value, attn_mask=attn_mask, dropout_p=dropout)
+        return self.output(attended.movedim(-2, axis).flatten(-2)), weights
+
+
+class MoodReaderFeedForward(nn.Module):
+    """Position-wise feed-forward layer: ``(..., hidden) -> (..., hidden)``."""
+
+    def __init__(self, hidden_size: int, intermediate_size: int, dropout: float):
+        super().__init__()
+        self.up = nn.Linear(hidden_size, intermediate_size)
+        self.down = nn.Linear(intermediate_size, hidden_size)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.down(F.gelu(self.up(hidden_states))))
+
+
+class MoodReaderInterlinkedLayer(GradientCheckpointingLayer):
+    """One interlinked spatial-temporal layer over a token grid ``(batch, time, channels, hidden)``.
+
+    Spatial attention (across electrodes, per time step) and temporal attention (across time steps, per electrode)
+    are joined as ``interlink`` says: ``"cross"`` runs them side by side, then the spatial path attends to the
+    temporal path's tokens of the same time step and the temporal path to the spatial path's tokens of the same
+    electrode, and the two are averaged; ``"sequential"`` runs spatial then temporal attention; ``"none"`` runs them
+    side by side and averages them. A feed-forward layer follows. Pre-norm residual blocks throughout.
+    """
+
+    def __init__(
+        self,
+        hidden_size: int,
+        num_heads: int,
+        intermediate_size: int,
+        interlink: str,
+        hidden_dropout: float,
+        attention_dropout: float,
+        layer_norm_eps: float,
+    ):
+        super().__init__()
+        self.interlink = interlink
+        self.spatial_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.spatial_attention = MoodReaderAttention(hidden_size, num_heads, attention_dropout)
+        self.temporal_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.temporal_attention = MoodReaderAttention(hidden_size, num_heads, attention_dropout)
+        if interlink == "cross":
+            self.spatial_link_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+            self.spatial_link_context_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+            self.spatial_link_attention = MoodReaderAttention(hidden_size, num_heads, attention_dropout)
+            self.temporal_link_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+            self.temporal_link_context_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+            self.temporal_link_attention = MoodReaderAttention(hidden_size, num_heads, attention_dropout)
+        self.feed_forward_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.feed_forward = MoodReaderFeedForward(hidden_size, intermediate_size, hidden_dropout)
+        self.dropout = nn.Dropout(hidden_dropout)
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        time_mask: torch.Tensor | None = None,
+        channel_mask: torch.Tensor | None = None,
+        output_attentions: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """``time_mask (batch, time)`` and ``channel_mask (batch, channels)`` bool mark real windows and present
+        electrodes (``None``: all). Returns the new grid, the spatial weights ``(batch, time, heads, channels,
+        channels)`` and the temporal weights ``(batch, channels, heads, time, time)`` (``None`` unless asked for)."""
+
+        def spatial(grid: torch.Tensor, context: torch.Tensor, attention: MoodReaderAttention):
+            attended, weights = attention(grid, context, 2, channel_mask, output_attentions)
+            return self.dropout(attended), weights
+
+        def temporal(grid: torch.Tensor, context: torch.Tensor, attention: MoodReaderAttention):
+            attended, weights = attention(grid, context, 1, time_mask, output_attentions)
+            return self.dropout(attended), weights
+
+        if self.interlink == "sequential":
+            normed = self.spatial_norm(hidden_states)
+            spatial_update, spatial_weights = spatial(normed, normed, self.spatial_attention)
+            merged = hidden_states + spatial_update
+            normed = self.temporal_norm(merged)
+            temporal_update, temporal_weights = temporal(normed, normed, self.temporal_attention)
+            merged = merged + temporal_update
+        else:
+            normed = self.spatial_norm(hidden_states)
+            spatial_update, spatial_weights = spatial(normed, normed, self.spatial_attention)
+            normed = self.temporal_norm(hidden_states)
+            temporal_update, temporal_weights = temporal(normed, normed, self.temporal_attention)
+            spatial_path = hidden_states + spatial_update
+            temporal_path = hidden_states + temporal_update
+            if self.interlink == "cross":
+                spatial_link, _ = spatial(self.spatial_link_norm(spatial_path),
+                                          self.spatial_link_context_norm(temporal_path), self.spatial_link_attention)
+                temporal_link, _ = temporal(self.temporal_link_norm(temporal_path),
+                                            self.temporal_link_context_norm(spatial_path),
+                                            self.temporal_link_attention)
+                spatial_path, temporal_path = spatial_path + spatial_link, temporal_path + temporal_link
+            merged = (spatial_path + temporal_path) / 2
+        merged = merged + self.feed_forward(self.feed_forward_norm(merged))
+        return merged, spatial_weights, temporal_weights
+
+
+@dataclass
+class _EncoderOutput:
+    last_hidden_state: torch.Tensor
+    hidden_states: tuple[torch.Tensor, ...] | None
+    spatial_attentions: tuple[torch.Tensor, ...] | None
+    temporal_attentions: tuple[torch.Tensor, ...] | None
+
+
+class MoodReaderEncoder(nn.Module):
+    """A stack of interlinked layers and a final layer norm over a token grid ``(batch, time, channels, hidden)``."""
+
+    def __init__(self, config: MoodReaderConfig, hidden_size: int, intermediate_size: int, num_layers: int):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            MoodReaderInterlinkedLayer(
+                hidden_size, config.num_attention_heads, intermediate_size, config.interlink,
+                config.hidden_dropout_prob, config.attention_dropout_prob, config.layer_norm_eps,
+            )
+            for _ in range(num_layers)
+        )
+        self.norm = nn.LayerNorm(hidden_size, eps=config.layer_norm_eps)
+
+    def forward(
+        self,
+        grid: torch.Tensor,
+        time_mask: torch.Tensor,
+        channel_mask: torch.Tensor,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ) -> _EncoderOutput:
+        hidden_states = (grid,) if output_hidden_states else None
+        spatial_attentions = () if output_attentions else None
+        temporal_attentions = () if output_attentions else None
+        for layer in self.layers:
+            grid, spatial_weights, temporal_weights = layer(grid, time_mask, channel_mask, output_attentions)
+            if output_hidden_states:
+                hidden_states += (grid,)
+            if output_attentions:
+                spatial_attentions += (spatial_weights,)
+                temporal_attentions += (temporal_weights,)
+        return _EncoderOutput(self.norm(grid), hidden_states, spatial_attentions, temporal_attentions)
+
+
+class MoodReaderDEEmbeddings(nn.Module):
+    """DE tokens: ``(batch, time, channels, bands) -> (batch, time, channels, hidden)``, a linear embedding of each
+    token's bands plus a learned electrode embedding and a learned window-position embedding."""
+
+    def __init__(self, config: MoodReaderConfig):
+        super().__init__()
+        self.band_projection = nn.Linear(config.num_bands, config.hidden_size)
+        self.electrode_embeddings = nn.Parameter(torch.zeros(config.num_channels, config.hidden_size))
+        self.time_embeddings = nn.Embedding(config.max_windows, config.hidden_size)
+        self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(self, de_features: torch.Tensor) -> torch.Tensor:
+        positions = torch.arange(de_features.shape[1], device=de_features.device)
+        tokens = self.band_projection(de_features) + self.electrode_embeddings
+        tokens = tokens + self.time_embeddings(positions)[:, None, :]
+        return self.dropout(self.norm(tokens))
+
+
+class MoodReaderSignalEmbeddings(nn.Module):
+    """Raw-signal tokens: ``(batch, channels, samples) -> (batch, patches, channels, hidden)``.
+
+    Each token is one patch of ``signal_patch_size`` samples of one electrode, described by its standardised samples
+    and its log-amplitude ``log(1 + std)`` (see :meth:`token_features`), embedded linearly, plus a learned electrode
+    embedding and a learned patch-position embedding.
+    """
+
+    def __init__(self, config: MoodReaderConfig):
+        super().__init__()
+        self.patch_size = config.signal_patch_size
+        self.patch_projection = nn.Linear(config.signal_patch_size + 1, config.hidden_size)
+        self.electrode_embeddings = nn.Parameter(torch.zeros(config.num_channels, config.hidden_size))
+        self.time_embeddings = nn.Embedding(config.max_windows * config.patches_per_window, config.hidden_size)
+        self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def token_features(self, eeg_signals: torch.Tensor) -> torch.Tensor:
+        """``(batch, channels, samples) -> (batch, patches, channels, patch_size + 1)``: each patch standardised to
+        zero mean and unit variance, then its log-amplitude ``log(1 + std)`` (signal in microvolts)."""
+        batch, channels, samples = eeg_signals.shape
+        patches = eeg_signals.view(batch, channels, samples // self.patch_size, self.patch_size).transpose(1, 2)
+        mean = patches.mean(dim=-1, keepdim=True)
+        std = patches.std(dim=-1, keepdim=True, unbiased=False)
+        standardised = (patches - mean) / (std + 1e-6)
+        return torch.cat([standardised, torch.log1p(std)], dim=-1)
+
+    def forward(self, eeg_signals: torch.Tensor) -> torch.Tensor:
+        features = self.token_features(eeg_signals)
+        positions = torch.arange(features.shape[1], device=features.device)
+        tokens = self.patch_projection(features) + self.electrode_embeddings
+        tokens = tokens + self.time_embeddings(positions)[:, None, :]
+        return self.dropout(self.norm(tokens))
+
+
+def _masked_mean(grid: torch.Tensor, time_mask: torch.Tensor, channel_mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``(batch, time, channels, hidden)`` over real windows and present electrodes: ``(batch, hidden)``."""
+    weights = (time_mask[:, :, None] & channel_mask[:, None, :]).to(grid.dtype)[..., None]
+    return (grid * weights).sum(dim=(1, 2)) / weights.sum(dim=(1, 2))
+
+
+class MoodReaderPreTrainedModel(PreTrainedModel):
+    """Class-level facts and weight initialisation shared by the Mood Reader models; saving writes an ``auto_map``
+    naming every Mood Reader class and copies the remote-code files beside the weights."""
+
+    config_class = MoodReaderConfig
+    config: MoodReaderConfig
+    base_model_prefix = "moodreader"
+    main_input_name = "de_features"
+    input_modalities = ("eeg",)
+    supports_gradient_checkpointing = True
+    _no_split_modules = ["MoodReaderInterlinkedLayer"]
+    _supports_sdpa = True
+
+    def _init_weights(self, module: nn.Module) -> None:
+        super()._init_weights(module)
+        std = self.config.initializer_range
+        if isinstance(module, (MoodReaderDEEmbeddings, MoodReaderSignalEmbeddings)):
+            init.normal_(module.electrode_embeddings, std=std)
+        elif isinstance(module, MoodReaderForMaskedEEGModeling):
+            init.normal_(module.de_mask_token, std=std)
+            init.normal_(module.signal_mask_token, std=std)
+        elif isinstance(module, MoodReaderDecisionFusion):
+            init.zeros_(module.path_weights)
+
+    def save_pretrained(self, save_directory: str | Path, *args, **kwargs) -> None:
+        """Save as transformers does, with ``auto_map`` naming every Mood Reader class (not only this one) and the
+        remote-code files copied, so every Auto class loads the folder with ``trust_remote_code=True``."""
+        self.config.auto_map = {**(getattr(self.config, "auto_map", None) or {}), **AUTO_MAP}
+        super().save_pretrained(save_directory, *args, **kwargs)
+        here = Path(__file__).resolve().parent
+        for name in REMOTE_CODE_FILES:
+            target = Path(save_directory) / name
+            if (here / name).resolve() != target.resolve():
+                shutil.copyfile(here / name, target)
+
+
+def _masks(
+    batch: int, time: int, channels: int, attention_mask: torch.Tensor | None, channel_mask: torch.Tensor | None,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    time_mask = torch.ones(batch, time, dtype=torch.bool, device=device) if attention_mask is None else attention_mask != 0
+    present = torch.ones(batch, channels, dtype=torch.bool, device=device) if channel_mask is None else channel_mask != 0
+    return time_mask, present
+
+
+class MoodReaderModel(MoodReaderPreTrainedModel):
+    """The Mood Reader encoder: interlinked spatial-temporal attention over DE tokens and, when raw signals are
+    given, over raw-signal tokens (the stream that MBSM pre-trains on unlabeled EEG).
+
+    Example:
+
+    ```python
+    >>> import torch
+    >>> from moodreader_hf import MoodReaderConfig, MoodReaderModel
+    >>> model = MoodReaderModel(MoodReaderConfig())
+    >>> out = model(de_features=torch.randn(2, 10, 62, 5))
+    >>> out.last_hidden_state.shape, out.pooler_output.shape
+    (torch.Size([2, 10, 62, 64]), torch.Size([2, 64]))
+    ```"""
+
+    def __init__(self, config: MoodReaderConfig):
+        super().__init__(config)
+        self.de_embeddings = MoodReaderDEEmbeddings(config)
+        self.de_encoder = MoodReaderEncoder(config, config.hidden_size, config.intermediate_size,
+                                            config.num_hidden_layers)
+        self.signal_embeddings = MoodReaderSignalEmbeddings(config)
+        self.signal_encoder = MoodReaderEncoder(config, config.hidden_size, config.intermediate_size,
+                                            config.num_hidden_layers)
+        self.post_init()
+
+    def signal_masks(self, time_mask: torch.Tensor) -> torch.Tensor:
+        """Window mask ``(batch, time)`` to raw-signal patch mask ``(batch, time * patches_per_window)``."""
+        return time_mask.repeat_interleave(self.config.patches_per_window, dim=1)
+
+    def forward(
+        self,
+        de_features: torch.Tensor | None = None,
+        eeg_signals: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        channel_mask: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> MoodReaderModelOutput | tuple:
+        """Encode DE features ``(batch, time, channels, bands)`` and optionally the raw signals
+        ``(batch, channels, time * samples_per_window)`` they came from.
+
+        ``attention_mask (batch, time)`` marks real windows (1) and padding (0); ``channel_mask (batch, channels)``
+        marks present (1) and missing (0) electrodes. Attention maps and hidden states are of the DE stream.
+        """
+        if de_features is None:
+            raise ValueError("de_features: expected shape (batch, time, channels, bands), got none.")
+        check_model_inputs(self.config, de_features, eeg_signals, None, attention_mask, channel_mask)
+        output_attentions = bool(output_attentions if output_attentions is not None else self.config.output_attentions)
+        output_hidden_states = bool(
+            output_hidden_states if output_hidden_states is not None else self.config.output_hidden_states
+        )
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        batch, time, channels, _ = de_features.shape
+        time_mask, present = _masks(batch, time, channels, attention_mask, channel_mask, de_features.device)
+        encoded = self.de_encoder(self.de_embeddings(de_features), time_mask, present, output_attentions,
+                                  output_hidden_states)
+        signal_state = signal_pooled = None
+        if eeg_signals is not None:
+            signal_time_mask = self.signal_masks(time_mask)
+            signal_state = self.signal_encoder(self.signal_embeddings(eeg_signals), signal_time_mask,
+                                               present).last_hidden_state
+            signal_pooled = _masked_mean(signal_state, signal_time_mask, present)
+        output = MoodReaderModelOutput(
+            last_hidden_state=encoded.last_hidden_state,
+            pooler_output=_masked_mean(encoded.last_hidden_state, time_mask, present),
+            signal_last_hidden_state=signal_state,
+            signal_pooler_output=signal_pooled,
+            hidden_states=encoded.hidden_states,
+            spatial_attentions=encoded.spatial_attentions,
+            temporal_attentions=encoded.temporal_attentions,
+        )
+        return output if return_dict else output.to_tuple()
+
+
+class MoodReaderDecoder(nn.Module):
+    """Light MBSM decoder: ``(batch, time, channels, hidden) -> (batch, time, channels, output_size)`` through
+    ``decoder_num_hidden_layers`` interlinked layers of width ``decoder_hidden_size`` (feed-forward twice as wide)."""
+
+    def __init__(self, config: MoodReaderConfig, output_size: int):
+        super().__init__()
+        self.projection = nn.Linear(config.hidden_size, config.decoder_hidden_size)
+        self.encoder = MoodReaderEncoder(config, config.decoder_hidden_size, 2 * config.decoder_hidden_size,
+                                         config.decoder_num_hidden_layers)
+        self.prediction = nn.Linear(config.decoder_hidden_size, output_size)
+
+    def forward(self, grid: torch.Tensor, time_mask: torch.Tensor, channel_mask: torch.Tensor) -> torch.Tensor:
+        decoded = self.encoder(self.projection(grid), time_mask, channel_mask).last_hidden_state
+        return self.prediction(decoded)
+
+
+class MoodReaderForMaskedEEGModeling(MoodReaderPreTrainedModel):
+    """Masked brain signal modelling (MBSM): mask ``mask_ratio`` of the tokens of each stream given (DE tokens,
+    raw-signal patches), replace them by a learned mask token, encode, and reconstruct them with a light decoder.
+
+    The loss is the mean squared error on masked tokens only. DE targets are the DE features as given (normalise
+    them beforehand, as the feature extractor does); raw-signal targets are the per-patch standardised samples and
+    log-amplitude of :meth:`MoodReaderSignalEmbeddings.token_features`. Unlabeled raw EEG and DE datasets can both
+    feed it: pass either stream or both.
+    """
+
+    def __init__(self, config: MoodReaderConfig):
+        super().__init__(config)
+        self.moodreader = MoodReaderModel(config)
+        self.de_mask_token = nn.Parameter(torch.zeros(config.hidden_size))
+        self.signal_mask_token = nn.Parameter(torch.zeros(config.hidden_size))
+        self.de_decoder = MoodReaderDecoder(config, config.num_bands)
+        self.signal_decoder = MoodReaderDecoder(config, config.signal_patch_size + 1)
+        self.post_init()
+
+    def _reconstruct(
+        self,
+        tokens: torch.Tensor,
+        mask_token: torch.Tensor,
+        token_mask: torch.Tensor | None,
+        encoder: MoodReaderEncoder,
+        decoder: MoodReaderDecoder,
+        time_mask: torch.Tensor,
+        present: torch.Tensor,
+        output_attentions: bool,
+        output_hidden_states: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor, _EncoderOutput]:
+        valid = time_mask[:, :, None] & present[:, None, :]
+        if token_mask is None:
+            token_mask = random_token_mask(valid, self.config.mask_ratio)
+        elif token_mask.shape != valid.shape:
+            raise ValueError(f"token mask: expected shape {tuple(valid.shape)}, got {tuple(token_mask.shape)}.")
+        token_mask = token_mask.bool() & valid
+        tokens = torch.where(token_mask[..., None], mask_token.to(tokens.dtype), tokens)
+        encoded = encoder(tokens, time_mask, present, output_attentions, output_hidden_states)
+        return decoder(encoded.last_hidden_state, time_mask, present), token_mask, encoded
+
+    def forward(
+        self,
+        de_features: torch.Tensor | None = None,
+        eeg_signals: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        channel_mask: torch.Tensor | None = None,
+        de_token_mask: torch.Tensor | None = None,
+        signal_token_mask: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> MoodReaderMaskedEEGModelingOutput | tuple:
+        """Reconstruct masked tokens of ``de_features (batch, time, channels, bands)`` and/or ``eeg_signals
+        (batch, channels, samples)``. ``de_token_mask (batch, time, channels)`` and ``signal_token_mask
+        (batch, patches, channels)`` (bool, true = masked) fix the masks; by default they are drawn at random."""
+        check_model_inputs(self.config, de_features, eeg_signals, None, attention_mask, channel_mask)
+        output_attentions = bool(output_attentions if output_attentions is not None else self.config.output_attentions)
+        output_hidden_states = bool(
+            output_hidden_states if output_hidden_states is not None else self.config.output_hidden_states
+        )
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        base = self.moodreader
+        reference = de_features if de_features is not None else eeg_signals
+        batch = reference.shape[0]
+        time = de_features.shape[1] if de_features is not None else eeg_signals.shape[-1] // self.config.samples_per_window
+        time_mask, present = _masks(batch, time, self.config.num_channels, attention_mask, channel_mask,
+                                    reference.device)
+        output = MoodReaderMaskedEEGModelingOutput()
+        losses = []
+        if eeg_signals is not None:
+            signal_time_mask = base.signal_masks(time_mask)
+            targets = base.signal_embeddings.token_features(eeg_signals)
+            output.signal_logits, output.signal_mask, encoded = self._reconstruct(
+                base.signal_embeddings(eeg_signals), self.signal_mask_token, signal_token_mask, base.signal_encoder,
+                self.signal_decoder, signal_time_mask, present, output_attentions, output_hidden_states,
+            )
+            output.signal_loss = masked_mse(output.signal_logits, targets, output.signal_mask)
+            losses.append(output.signal_loss)
+        if de_features is not None:
+            output.logits, output.mask, encoded = self._reconstruct(
+                base.de_embeddings(de_features), self.de_mask_token, de_token_mask, base.de_encoder, self.de_decoder,
+                time_mask, present, output_attentions, output_hidden_states,
+            )
+            output.de_loss = masked_mse(output.logits, de_features, output.mask)
+            losses.append(output.de_loss)
+        output.loss = torch.stack(losses).sum()
+        output.hidden_states = encoded.hidden_states
+        output.spatial_attentions = encoded.spatial_attentions
+        output.temporal_attentions = encoded.temporal_attentions
+        return output if return_dict else output.to_tuple()
+
+
+class MoodReaderTokenFusion(nn.Module):
+    """Token-level fusion: each DE token attends to the raw-signal tokens of the same electrode (all patches), then
+    a feed-forward layer. ``(batch, time, channels, hidden)`` stays ``(batch, time, channels, hidden)``."""
+
+    def __init__(self, config: MoodReaderConfig):
+        super().__init__()
+        hidden = config.hidden_size
+        self.query_norm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
+        self.context_norm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
+        self.attention = MoodReaderAttention(hidden, config.num_attention_heads, config.attention_dropout_prob)
+        self.feed_forward_norm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
+        self.feed_forward = MoodReaderFeedForward(hidden, config.intermediate_size, config.hidden_dropout_prob)
+
+    def forward(self, de_grid: torch.Tensor, signal_grid: torch.Tensor, signal_time_mask: torch.Tensor) -> torch.Tensor:
+        attended, _ = self.attention(self.query_norm(de_grid), self.context_norm(signal_grid), 1, signal_time_mask)
+        fused = de_grid + attended
+        return fused + self.feed_forward(self.feed_forward_norm(fused))
+
+
+class MoodReaderEyeEncoder(nn.Module):
+    """Eye-movement features ``(batch, time, eye_feature_size)`` to one vector ``(batch, hidden)``: a linear
+    embedding per window plus a window-position embedding, one layer of self-attention across windows, then the mean
+    over real windows."""
+
+    def __init__(self, config: MoodReaderConfig):
+        super().__init__()
+        hidden = config.hidden_size
+        self.projection = nn.Linear(config.eye_feature_size, hidden)
+        self.time_embeddings = nn.Embedding(config.max_windows, hidden)
+        self.attention_norm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
+        self.attention = MoodReaderAttention(hidden, config.num_attention_heads, config.attention_dropout_prob)
+        self.feed_forward_norm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
+        self.feed_forward = MoodReaderFeedForward(hidden, config.intermediate_size, config.hidden_dropout_prob)
+        self.norm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
+
+    def forward(self, eye_features: torch.Tensor, time_mask: torch.Tensor) -> torch.Tensor:
+        positions = torch.arange(eye_features.shape[1], device=eye_features.device)
+        tokens = self.projection(eye_features) + self.time_embeddings(positions)
+        normed = self.attention_norm(tokens)
+        tokens = tokens + self.attention(normed, normed, 1, time_mask)[0]
+        tokens = self.norm(tokens + self.feed_forward(self.feed_forward_norm(tokens)))
+        weights = time_mask.to(tokens.dtype)[..., None]
+        return (tokens * weights).sum(dim=1) / weights.sum(dim=1)
+
+
+class MoodReaderFeatureFusion(nn.Module):
+    """Feature-level fusion: a gated sum of the projected pooled representations of the modalities present,
+    ``{name: (batch, hidden)} -> (batch, hidden)``. A gate ``sigmoid(w . r)`` per modality and sample weighs each."""
+
+    def __init__(self, config: MoodReaderConfig, modalities: tuple[str, ...]):
+        super().__init__()
+        hidden = config.hidden_size
+        self.projections = nn.ModuleDict({name: nn.Linear(hidden, hidden) for name in modalities})
+        self.gates = nn.ModuleDict({name: nn.Linear(hidden, 1) for name in modalities})
+        self.norm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
+
+    def forward(self, representations: dict[str, torch.Tensor]) -> torch.Tensor:
+        fused = sum(
+            torch.sigmoid(self.gates[name](vector)) * self.projections[name](vector)
+            for name, vector in representations.items()
+        )
+        return self.norm(fused)
+
+
+class MoodReaderDecisionFusion(nn.Module):
+    """Decision-level fusion: per-modality classifiers whose logits are averaged with learned weights (a softmax over
+    the modalities present). ``{name: (batch, hidden)} -> (batch, num_labels)``."""
+
+    def __init__(self, config: MoodReaderConfig, modalities: tuple[str, ...]):
+        super().__init__()
+        self.modalities = modalities
+        self.heads = nn.ModuleDict({name: nn.Linear(config.hidden_size, config.num_labels) for name in modalities})
+        self.path_weights = nn.Parameter(torch.zeros(len(modalities)))
+
+    def forward(self, representations: dict[str, torch.Tensor]) -> torch.Tensor:
+        present = [self.modalities.index(name) for name in representations]
+        weights = self.path_weights[present].softmax(dim=0)
+        logits = [self.heads[name](vector) for name, vector in representations.items()]
+        return sum(weight * logit for weight, logit in zip(weights, logits))
+
+
+class MoodReaderForEmotionRecognition(MoodReaderPreTrainedModel):
+    """Emotion recognition from DE features, optionally raw signals and eye movements, fused at the levels of
+    ``config.fusion_levels``: token (DE tokens attend to raw-signal tokens), feature (gated sum of pooled
+    representations) and decision (weighted average of per-modality logits). Modalities not given are skipped, not
+    zero-filled; eye features are required when ``config.eye_feature_size > 0``."""
+
+    def __init__(self, config: MoodReaderConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        modalities = ("de", "signal") + (("eye",) if config.eye_feature_size else ())
+        self.moodreader = MoodReaderModel(config)
+        self.token_fusion = MoodReaderTokenFusion(config) if "token" in config.fusion_levels else None
+        self.eye_encoder = MoodReaderEyeEncoder(config) if config.eye_feature_size else None
+        self.feature_fusion = (
+            MoodReaderFeatureFusion(config, modalities) if "feature" in config.fusion_levels else None
+        )
+        self.decision_fusion = (
+            MoodReaderDecisionFusion(config, modalities) if "decision" in config.fusion_levels else None
+        )
+        self.dropout = nn.Dropout(config.classifier_dropout_prob)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(
+        self,
+        de_features: torch.Tensor | None = None,
+        eeg_signals: torch.Tensor | None = None,
+        eye_features: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        channel_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> MoodReaderEmotionRecognitionOutput | tuple:
+        """Class scores for each sample. Shapes: ``de_features (batch, time, channels, bands)``, ``eeg_signals
+        (batch, channels, time * samples_per_window)``, ``eye_features (batch, time, eye_feature_size)``,
+        ``attention_mask (batch, time)``, ``channel_mask (batch, channels)``, ``labels (batch,)`` class indices."""
+        if de_features is None:
+            raise ValueError("de_features: expected shape (batch, time, channels, bands), got none.")
+        check_model_inputs(self.config, de_features, eeg_signals, eye_features, attention_mask, channel_mask, labels,
+                           require_eye=True)
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        encoded = self.moodreader(
+            de_features, eeg_signals, attention_mask, channel_mask, output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states, return_dict=True,
+        )
+        batch, time, channels, _ = de_features.shape
+        time_mask, present = _masks(batch, time, channels, attention_mask, channel_mask, de_features.device)
+        representations = {"de": encoded.pooler_output}
+        if eeg_signals is not None:
+            if self.token_fusion is not None:
+                signal_time_mask = self.moodreader.signal_masks(time_mask)
+                fused_grid = self.token_fusion(encoded.last_hidden_state, encoded.signal_last_hidden_state,
+                                               signal_time_mask)
+                representations["de"] = _masked_mean(fused_grid, time_mask, present)
+            representations["signal"] = encoded.signal_pooler_output
+        if self.eye_encoder is not None:
+            representations["eye"] = self.eye_encoder(eye_features, time_mask)
+        representations = {name: self.dropout(vector) for name, vector in representations.items()}
+        level_logits = []
+        if self.feature_fusion is not None:
+            level_logits.append(self.classifier(self.feature_fusion(representations)))
+        if self.decision_fusion is not None:
+            level_logits.append(self.decision_fusion(representations))
+        if not level_logits:
+            level_logits.append(self.classifier(representations["de"]))
+        logits = torch.stack(level_logits).mean(dim=0)
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        output = MoodReaderEmotionRecognitionOutput(
+            loss=loss,
+            logits=logits,
+            hidden_states=encoded.hidden_states,
+            spatial_attentions=encoded.spatial_attentions,
+            temporal_attentions=encoded.temporal_attentions,
+        )
+        return output if return_dict else output.to_tuple()
+
+
+__all__ = [
+    "MoodReaderPreTrainedModel",
+    "MoodReaderModel",
+    "MoodReaderForMaskedEEGModeling",
+    "MoodReaderForEmotionRecognition",
+    "MoodReaderModelOutput",
+    "MoodReaderMaskedEEGModelingOutput",
+    "MoodReaderEmotionRecognitionOutput",
+]

@@ -1,0 +1,35 @@
+"""Shared fixtures: tiny model configurations that run in milliseconds on a CPU."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from moodreader_hf import MoodReaderConfig
+
+TINY = dict(
+    hidden_size=16,
+    num_attention_heads=2,
+    intermediate_size=32,
+    num_hidden_layers=2,
+    decoder_hidden_size=8,
+    max_windows=16,
+    hidden_dropout_prob=0.0,
+    attention_dropout_prob=0.0,
+    classifier_dropout_prob=0.0,
+)
+
+
+def tiny_config(**overrides) -> MoodReaderConfig:
+    """A MoodReaderConfig small enough for unit tests; ``overrides`` replace any field."""
+    return MoodReaderConfig(**{**TINY, **overrides})
+
+
+@pytest.fixture
+def config() -> MoodReaderConfig:
+    return tiny_config()
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    torch.manual_seed(0)

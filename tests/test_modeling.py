@@ -1,0 +1,221 @@
+"""The model classes: shapes, learning, interlink modes, masking, masks, checkpointing and bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from moodreader_hf import MoodReaderForEmotionRecognition, MoodReaderForMaskedEEGModeling, MoodReaderModel
+from moodreader_hf.modeling_moodreader import masked_mse, random_token_mask
+
+from .conftest import tiny_config
+
+BATCH, TIME, CHANNELS, BANDS = 3, 4, 62, 5
+
+
+def de_batch(batch: int = BATCH, time: int = TIME) -> torch.Tensor:
+    return torch.randn(batch, time, CHANNELS, BANDS)
+
+
+def signal_batch(batch: int = BATCH, time: int = TIME) -> torch.Tensor:
+    return 20 * torch.randn(batch, CHANNELS, time * 200)
+
+
+def test_base_model_shapes_attentions_and_hidden_states(config):
+    model = MoodReaderModel(config).eval()
+    out = model(de_features=de_batch(), eeg_signals=signal_batch(), output_attentions=True, output_hidden_states=True)
+    assert out.last_hidden_state.shape == (BATCH, TIME, CHANNELS, 16)
+    assert out.pooler_output.shape == (BATCH, 16)
+    assert out.signal_last_hidden_state.shape == (BATCH, TIME * 4, CHANNELS, 16)
+    assert len(out.hidden_states) == config.num_hidden_layers + 1
+    assert len(out.spatial_attentions) == len(out.temporal_attentions) == config.num_hidden_layers
+    spatial, temporal = out.spatial_attentions[0], out.temporal_attentions[0]
+    assert spatial.shape == (BATCH, TIME, 2, CHANNELS, CHANNELS)
+    assert temporal.shape == (BATCH, CHANNELS, 2, TIME, TIME)
+    torch.testing.assert_close(spatial.sum(-1), torch.ones(BATCH, TIME, 2, CHANNELS))
+
+
+def test_explicit_attention_equals_sdpa(config):
+    model = MoodReaderModel(config).eval()
+    de = de_batch()
+    with torch.no_grad():
+        fast = model(de_features=de).last_hidden_state
+        explicit = model(de_features=de, output_attentions=True).last_hidden_state
+    torch.testing.assert_close(fast, explicit, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("head", ["emotion", "masked"])
+def test_forward_backward_reach_every_used_parameter(head):
+    config = tiny_config(eye_feature_size=6)
+    if head == "emotion":
+        model = MoodReaderForEmotionRecognition(config)
+        out = model(de_features=de_batch(), eeg_signals=signal_batch(), eye_features=torch.randn(BATCH, TIME, 6),
+                    labels=torch.tensor([0, 1, 2]))
+        assert out.logits.shape == (BATCH, 3)
+    else:
+        model = MoodReaderForMaskedEEGModeling(config)
+        out = model(de_features=de_batch(), eeg_signals=signal_batch())
+        assert out.logits.shape == (BATCH, TIME, CHANNELS, BANDS)
+        assert out.signal_logits.shape == (BATCH, TIME * 4, CHANNELS, 51)
+        torch.testing.assert_close(out.loss, out.de_loss + out.signal_loss)
+    out.loss.backward()
+    without_grad = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert without_grad == []
+
+
+def _train(model, batch: dict, steps: int = 30) -> list[float]:
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(steps):
+        loss = model(**batch).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_emotion_loss_decreases_on_learnable_batch(config):
+    labels = torch.tensor([0, 1, 2, 0, 1, 2])
+    de = torch.randn(6, TIME, CHANNELS, BANDS) * 0.1
+    de[..., 2] += labels[:, None, None].float()  # the alpha band carries the class
+    losses = _train(MoodReaderForEmotionRecognition(config), {"de_features": de, "labels": labels})
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_masked_modeling_loss_decreases(config):
+    de = de_batch() * 0.1 + torch.linspace(-1, 1, BANDS)  # a structure to learn: a fixed band profile
+    losses = _train(MoodReaderForMaskedEEGModeling(config), {"de_features": de})
+    assert sum(losses[-5:]) / 5 < 0.5 * sum(losses[:5]) / 5
+
+
+def test_interlink_modes_compute_differently():
+    de = de_batch()
+    cross = MoodReaderModel(tiny_config(interlink="cross")).eval()
+    outputs = {"cross": cross(de_features=de).last_hidden_state}
+    for mode in ("sequential", "none"):
+        model = MoodReaderModel(tiny_config(interlink=mode)).eval()
+        missing, unexpected = model.load_state_dict(cross.state_dict(), strict=False)
+        assert missing == [] and all("_link_" in key for key in unexpected)
+        outputs[mode] = model(de_features=de).last_hidden_state
+    assert not torch.allclose(outputs["cross"], outputs["none"], atol=1e-4)
+    assert not torch.allclose(outputs["cross"], outputs["sequential"], atol=1e-4)
+    assert not torch.allclose(outputs["none"], outputs["sequential"], atol=1e-4)
+    with torch.no_grad():  # the interlink is exactly what separates "cross" from "none"
+        for layer in cross.de_encoder.layers:
+            for attention in (layer.spatial_link_attention, layer.temporal_link_attention):
+                attention.output.weight.zero_()
+                attention.output.bias.zero_()
+    torch.testing.assert_close(cross(de_features=de).last_hidden_state, outputs["none"])
+
+
+@pytest.mark.parametrize(("shape", "ratio"), [((4, 10, 62), 0.75), ((2, 3, 7), 0.5), ((5, 1, 3), 0.9)])
+def test_random_mask_covers_mask_ratio_within_one_token(shape, ratio):
+    valid = torch.ones(shape, dtype=torch.bool)
+    valid[0, -1] = False  # a padded window in the first sample
+    mask = random_token_mask(valid, ratio)
+    assert not bool((mask & ~valid).any())
+    for sample_mask, sample_valid in zip(mask, valid):
+        assert abs(int(sample_mask.sum()) - ratio * int(sample_valid.sum())) <= 1
+
+
+def test_masked_loss_ignores_unmasked_targets():
+    prediction, target = torch.randn(2, 4, 62, 5), torch.randn(2, 4, 62, 5)
+    mask = random_token_mask(torch.ones(2, 4, 62, dtype=torch.bool), 0.75)
+    perturbed = torch.where(mask[..., None], target, target + 100.0)
+    assert masked_mse(prediction, perturbed, mask) == masked_mse(prediction, target, mask)
+    expected = ((prediction - target) ** 2).mean(-1)[mask].mean()
+    torch.testing.assert_close(masked_mse(prediction, target, mask), expected)
+
+
+def test_mbsm_loss_is_mse_on_masked_tokens_and_masked_inputs_are_hidden(config):
+    model = MoodReaderForMaskedEEGModeling(config).eval()
+    de = de_batch()
+    mask = random_token_mask(torch.ones(BATCH, TIME, CHANNELS, dtype=torch.bool), config.mask_ratio)
+    out = model(de_features=de, de_token_mask=mask)
+    assert torch.equal(out.mask, mask)
+    expected = ((out.logits - de) ** 2).mean(-1)[mask].mean()
+    torch.testing.assert_close(out.loss, expected)
+    changed = torch.where(mask[..., None], de + 5.0, de)  # only masked inputs change: the encoder must not see them
+    again = model(de_features=changed, de_token_mask=mask)
+    torch.testing.assert_close(again.logits, out.logits)
+    assert again.loss > out.loss
+
+
+def test_padding_and_missing_electrodes_do_not_leak(config):
+    model = MoodReaderForEmotionRecognition(config).eval()
+    de = de_batch()
+    attention_mask = torch.ones(BATCH, TIME, dtype=torch.long)
+    attention_mask[:, -1] = 0
+    channel_mask = torch.ones(BATCH, CHANNELS, dtype=torch.long)
+    channel_mask[:, 5] = 0
+    changed = de.clone()
+    changed[:, -1] = 50.0
+    changed[:, :, 5] = -50.0
+    kwargs = {"attention_mask": attention_mask, "channel_mask": channel_mask}
+    torch.testing.assert_close(model(de_features=changed, **kwargs).logits, model(de_features=de, **kwargs).logits)
+
+
+def test_missing_modalities_are_skipped_not_zero_filled(config):
+    model = MoodReaderForEmotionRecognition(config).eval()
+    de = de_batch()
+    without = model(de_features=de).logits
+    zeros = model(de_features=de, eeg_signals=torch.zeros(BATCH, CHANNELS, TIME * 200)).logits
+    assert not torch.allclose(without, zeros)
+
+
+def test_gradient_checkpointing_gives_the_same_gradients(config):
+    de, labels = de_batch(), torch.tensor([0, 1, 2])
+    plain = MoodReaderForEmotionRecognition(config).train()
+    checkpointed = MoodReaderForEmotionRecognition(config).train()
+    checkpointed.load_state_dict(plain.state_dict())
+    checkpointed.activation_checkpointing_enable()
+    assert all(layer.gradient_checkpointing for layer in checkpointed.moodreader.de_encoder.layers)
+    for model in (plain, checkpointed):
+        model(de_features=de, labels=labels).loss.backward()
+    for (name, a), (_, b) in zip(plain.named_parameters(), checkpointed.named_parameters()):
+        torch.testing.assert_close(a.grad, b.grad, msg=name)
+
+
+def test_pretrained_encoder_loads_into_the_classifier(tmp_path, config):
+    pretrained = MoodReaderForMaskedEEGModeling(config)
+    pretrained.save_pretrained(tmp_path)
+    classifier = MoodReaderForEmotionRecognition.from_pretrained(tmp_path)
+    for name, value in pretrained.moodreader.state_dict().items():
+        assert torch.equal(classifier.moodreader.state_dict()[name], value), name
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"de_features": torch.randn(2, 4, 61, 5)}, r"de_features: expected shape \(any, any, 62, 5\).*got \(2, 4, 61, 5\)"),
+        ({"de_features": torch.randn(2, 4, 62, 4)}, r"de_features: expected shape .*got \(2, 4, 62, 4\)"),
+        ({"de_features": torch.randn(4, 62, 5)}, r"de_features: expected shape .*got \(4, 62, 5\)"),
+        ({"de_features": torch.randn(2, 4, 62, 5), "eye_features": torch.randn(2, 4, 33)},
+         r"eye_features: expected none .*eye_feature_size=0.*\(2, 4, 33\)"),
+        ({"de_features": torch.randn(2, 4, 62, 5), "eeg_signals": torch.randn(2, 62, 600)},
+         r"eeg_signals: expected shape \(2, 62, 800\).*got \(2, 62, 600\)"),
+        ({"de_features": torch.randn(2, 4, 62, 5), "eeg_signals": torch.randn(2, 62, 810)},
+         r"eeg_signals: expected a whole number of 1.0 s windows .*got 810 samples"),
+        ({"de_features": torch.full((2, 4, 62, 5), float("nan"))}, r"de_features: expected finite values"),
+        ({"de_features": torch.randn(2, 4, 62, 5), "eeg_signals": torch.full((2, 62, 800), float("inf"))},
+         r"eeg_signals: expected finite values"),
+        ({"de_features": torch.randn(2, 4, 62, 5), "attention_mask": torch.ones(2, 5)},
+         r"attention_mask: expected shape \(2, 4\).*got \(2, 5\)"),
+        ({"de_features": torch.randn(2, 4, 62, 5), "attention_mask": torch.zeros(2, 4)},
+         r"attention_mask: expected at least one non-zero entry"),
+        ({"de_features": torch.randn(2, 4, 62, 5), "labels": torch.tensor([0, 3])}, r"labels: expected integer class"),
+        ({"de_features": torch.randn(1, 17, 62, 5)}, r"expected 1 to max_windows=16 windows, got 17"),
+    ],
+)
+def test_bad_input_raises_with_expected_and_received(config, inputs, message):
+    with pytest.raises(ValueError, match=message):
+        MoodReaderForEmotionRecognition(config)(**inputs)
+
+
+def test_eye_features_required_when_configured():
+    model = MoodReaderForEmotionRecognition(tiny_config(eye_feature_size=33))
+    with pytest.raises(ValueError, match=r"eye_features: expected shape \(2, 4, 33\) .*got none"):
+        model(de_features=torch.randn(2, 4, 62, 5))
+    with pytest.raises(ValueError, match=r"eye_features: expected shape \(2, 4, 33\).*got \(2, 3, 33\)"):
+        model(de_features=torch.randn(2, 4, 62, 5), eye_features=torch.randn(2, 3, 33))
