@@ -193,7 +193,8 @@ def differential_entropy(
               f"{n_samples} samples")
     if method == "stft":
         matrix = _stft_band_matrix(window, sfreq, tuple(map(tuple, edges.tolist())))
-        tapered = data[:, : n_windows * window].reshape(n_channels, n_windows, window) * hann(window, sym=False)
+        trial = np.ascontiguousarray(data[:, : n_windows * window])  # loadmat gives column-major arrays
+        tapered = trial.reshape(n_channels, n_windows, window) * hann(window, sym=False)
         spectrum = np.fft.rfft(tapered, axis=-1).view(np.float64)
         power = np.square(spectrum, out=spectrum) @ matrix
     else:

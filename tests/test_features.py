@@ -82,6 +82,16 @@ def test_trailing_samples_are_dropped():
     np.testing.assert_array_equal(differential_entropy(signals, SFREQ), differential_entropy(signals[:, :600], SFREQ))
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_column_major_input_gives_the_same_features(method):
+    """scipy.io.loadmat returns Fortran-ordered arrays: the features must not depend on memory layout."""
+    signals = np.random.default_rng(6).normal(size=(4, 3 * SFREQ))
+    np.testing.assert_array_equal(
+        differential_entropy(np.asfortranarray(signals), SFREQ, method=method),
+        differential_entropy(signals, SFREQ, method=method),
+    )
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
