@@ -8,7 +8,7 @@ import sys
 
 from .validation import MoodReaderInputError
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("simulate", "build_dataset", "predict", "explain", "publish", "publish_dataset")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -44,6 +44,8 @@ class MoodReaderConfig(PreTrainedConfig):
         sampling_rate: Sampling rate in Hz of ``eeg_signals``.
         window_seconds: Length in seconds of one DE window (one time step of ``de_features``).
         max_windows: Most windows one input sequence may hold (size of the learned time embedding).
+        sequence_windows: Windows per input sequence in training (the rows of the built datasets); the inference
+            pipeline cuts recordings into segments of this length.
         hidden_size: Width of every token.
         num_hidden_layers: Number of interlinked spatial-temporal layers in each encoder.
         num_attention_heads: Attention heads; must divide ``hidden_size``.
@@ -83,6 +85,7 @@ class MoodReaderConfig(PreTrainedConfig):
     sampling_rate: int = 200
     window_seconds: float = 1.0
     max_windows: int = 64
+    sequence_windows: int = 10
     hidden_size: int = 64
     num_hidden_layers: int = 2
     num_attention_heads: int = 4
@@ -127,6 +130,9 @@ class MoodReaderConfig(PreTrainedConfig):
         ):  # fmt: skip
             _require(name, getattr(self, name), isinstance(getattr(self, name), int) and getattr(self, name) > 0,
                      "a positive integer")
+        _require("sequence_windows", self.sequence_windows,
+                 isinstance(self.sequence_windows, int) and 1 <= self.sequence_windows <= self.max_windows,
+                 f"an integer from 1 to max_windows={self.max_windows}")
         _require("decoder_num_hidden_layers", self.decoder_num_hidden_layers,
                  isinstance(self.decoder_num_hidden_layers, int) and self.decoder_num_hidden_layers >= 0,
                  "a non-negative integer")

@@ -14,6 +14,7 @@ TINY = dict(
     num_hidden_layers=2,
     decoder_hidden_size=8,
     max_windows=16,
+    sequence_windows=4,
     hidden_dropout_prob=0.0,
     attention_dropout_prob=0.0,
     classifier_dropout_prob=0.0,

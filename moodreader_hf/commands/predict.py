@@ -1,0 +1,49 @@
+"""``moodreader predict FILE --model REPO_OR_DIR``: the emotion timeline and overall emotion of a recording."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..hub import load_pipeline
+from ..validation import MoodReaderInputError, fail
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "predict", help="emotion scores of a recording, per segment and overall",
+        description="Classify a recording (any file MNE reads: EDF, BDF, FIF, BrainVision, EEGLAB, CNT) with a "
+                    "model folder or Hub repo: one line per segment of windows, then the overall emotion.",
+    )
+    parser.add_argument("file", type=Path, help="recording file")
+    parser.add_argument("--model", required=True, help="model folder or Hub repo id")
+    parser.add_argument("--revision", help="Hub revision of the model")
+    parser.add_argument("--segment-windows", type=int, help="windows per segment (default: the model's training rows)")
+    parser.add_argument("--on-missing", choices=("mask", "raise"), default="mask",
+                        help="electrodes of the montage absent from the file: mask them (default) or fail")
+    parser.add_argument("--json", action="store_true", help="print the full result as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        fail(str(args.file), "file", "an existing recording file", "no such file")
+    classifier = load_pipeline(args.model, revision=args.revision)
+    try:
+        result = classifier(str(args.file), segment_windows=args.segment_windows, on_missing=args.on_missing)
+    except ValueError as error:
+        raise MoodReaderInputError(f"{args.file}: {error}") from error
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    if result["missing_channels"]:
+        print(f"Masked electrodes absent from the recording: {', '.join(result['missing_channels'])}")
+    labels = [entry["label"] for entry in result["scores"]]
+    print(f"{'start (s)':>10} {'end (s)':>10}  {'emotion':<12}" + "".join(f"{label:>12}" for label in labels))
+    for segment in result["segments"]:
+        scores = {entry["label"]: entry["score"] for entry in segment["scores"]}
+        print(f"{segment['start']:>10.1f} {segment['end']:>10.1f}  {segment['label']:<12}"
+              + "".join(f"{scores[label]:>12.3f}" for label in labels))
+    print(f"Overall: {result['label']} ({result['score']:.3f})")
+    return 0

@@ -1,0 +1,361 @@
+"""Publishing: the Hub repository folder of a trained model, its card, and the upload (of models and datasets).
+
+The model repository holds what a user who never installed this package needs: ``model.safetensors``,
+``config.json`` (``auto_map`` for every class, ``custom_pipelines`` for the ``eeg-emotion-recognition`` pipeline),
+``preprocessor_config.json`` (``auto_map`` for ``AutoFeatureExtractor``), the four remote-code files, ``README.md``
+rendered from the top-level ``model_card.md`` with the evaluation report's numbers, and the Inference Endpoints
+``handler.py``. Folders are built under a temporary name and renamed when complete. A built dataset's repository
+folder is :func:`moodreader_hf.builders.export_parquet`'s output; :func:`upload_folder` sends either.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData, get_token
+
+from .configuration_moodreader import MoodReaderConfig
+from .feature_extraction_moodreader import MoodReaderFeatureExtractor, differential_entropy
+from .modeling_moodreader import AUTO_MAP, MoodReaderForEmotionRecognition
+from .pipeline_moodreader import TASK, EEGEmotionRecognitionPipeline
+from .validation import MoodReaderInputError, fail
+
+REMOTE_CODE_FILES: tuple[str, ...] = (
+    "configuration_moodreader.py",
+    "modeling_moodreader.py",
+    "feature_extraction_moodreader.py",
+    "pipeline_moodreader.py",
+)
+"""The files that travel to the Hub as remote code."""
+MODEL_REPO_FILES: tuple[str, ...] = (
+    "config.json", "model.safetensors", "preprocessor_config.json", "README.md", "handler.py", *REMOTE_CODE_FILES,
+)
+"""Every file of a published model repository (plus ``electrode_importance.png`` when a topomap is embedded)."""
+PIPELINE_TAG = "tabular-classification"
+"""The Hub has no time-series classification task. A DE input is a table: one row per window, one column per
+(electrode, band); ``tabular-classification`` is the task whose widget (``structuredData``) sends such a table."""
+TAGS: tuple[str, ...] = ("eeg", "emotion-recognition", "affective-computing", "brain-computer-interface",
+                         "differential-entropy", "seed", "moodreader")
+METRICS: tuple[str, ...] = ("accuracy", "f1")
+REPORT_KEYS: tuple[str, ...] = ("protocol", "dataset", "folds", "accuracy_mean", "accuracy_std", "macro_f1_mean",
+                                "macro_f1_std", "chance_level", "simulated")
+FOLD_KEYS: tuple[str, ...] = ("test_subject", "accuracy", "macro_f1", "n_test")
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "model_card.md"
+"""The card template of a source checkout (the top-level ``model_card.md``)."""
+HANDLER_TEMPLATE = Path(__file__).resolve().parent / "templates" / "handler.py"
+TOPOMAP_NAME = "electrode_importance.png"
+WIDGET_WINDOWS = 3
+LOGIN_HELP = "set the HF_TOKEN environment variable or run `hf auth login` (a token with write access)"
+
+
+def load_pipeline(model: str | os.PathLike, *, revision: str | None = None) -> EEGEmotionRecognitionPipeline:
+    """The emotion pipeline of a model folder or Hub repo id, built from this package's installed classes.
+
+    The folder needs ``config.json``, the weights and ``preprocessor_config.json`` (a training output or a
+    published repo).
+    """
+    source = os.fspath(model)
+    if Path(source).exists() and not (Path(source) / "preprocessor_config.json").is_file():
+        fail(source, "preprocessor_config.json", "the feature extractor saved next to the model (its DE recipe and "
+             "normalisation statistics)", "no such file")
+    try:
+        classifier = MoodReaderForEmotionRecognition.from_pretrained(source, revision=revision)
+        extractor = MoodReaderFeatureExtractor.from_pretrained(source, revision=revision)
+    except OSError as error:
+        fail(source, "model", "a model folder or Hub repo id with config.json, weights and preprocessor_config.json",
+             f"{type(error).__name__}: {error}")
+    return EEGEmotionRecognitionPipeline(model=classifier.eval(), feature_extractor=extractor, task=TASK, device=-1)
+
+
+def load_report(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a leave-one-subject-out ``report.json`` (written by training) after checking the keys the card uses."""
+    source = os.fspath(path)
+    try:
+        report = json.loads(Path(source).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        fail(source, "report", "a readable JSON evaluation report", f"{type(error).__name__}: {error}")
+    if not isinstance(report, dict):
+        fail(source, "report", "a JSON object", type(report).__name__)
+    missing = [key for key in REPORT_KEYS if key not in report]
+    if missing:
+        fail(source, "report", f"the keys {list(REPORT_KEYS)}", f"missing {missing}")
+    if not isinstance(report["folds"], list) or not report["folds"]:
+        fail(source, "folds", "a non-empty list of per-subject results", repr(report["folds"])[:80])
+    for index, fold in enumerate(report["folds"]):
+        absent = [key for key in FOLD_KEYS if not isinstance(fold, dict) or key not in fold]
+        if absent:
+            fail(source, f"folds[{index}]", f"the keys {list(FOLD_KEYS)}", f"missing {absent}")
+    for key in ("accuracy_mean", "accuracy_std", "macro_f1_mean", "macro_f1_std", "chance_level"):
+        value = report[key]
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)):
+            fail(source, key, "a finite number", repr(value))
+    return report
+
+
+def widget_columns(channel_names: Sequence[str], band_names: Sequence[str]) -> list[str]:
+    """Column names of the tabular widget: ``"<electrode>_<band>"``, electrode-major (``Fp1_delta``, ...)."""
+    return [f"{channel}_{band}" for channel in channel_names for band in band_names]
+
+
+def widget_example(config: MoodReaderConfig, extractor: MoodReaderFeatureExtractor, *, windows: int = WIDGET_WINDOWS,
+                   seed: int = 0) -> dict[str, list[float]]:
+    """A ``structuredData`` table of DE values (natural log units, before normalisation): rows are windows.
+
+    With normalisation statistics, each value is the training mean plus half a training standard deviation of seeded
+    Gaussian noise; without them, the DE of seeded 20 µV white noise. Values are rounded to 4 decimals.
+    """
+    rng = np.random.default_rng(seed)
+    shape = (windows, config.num_channels, config.num_bands)
+    if extractor.de_mean is not None:
+        de = np.asarray(extractor.de_mean) + 0.5 * np.asarray(extractor.de_std) * rng.standard_normal(shape)
+    else:
+        noise = 20.0 * rng.standard_normal((config.num_channels, windows * extractor.samples_per_window))
+        de = differential_entropy(noise, extractor.sampling_rate, extractor.window_seconds, extractor.band_edges,
+                                  extractor.method)
+    table = np.round(de.reshape(windows, -1), 4)
+    return {column: table[:, index].tolist()
+            for index, column in enumerate(widget_columns(config.channel_names, config.band_names))}
+
+
+def _dataset_name(report: dict[str, Any] | None, dataset_id: str | None) -> tuple[str | None, str | None]:
+    """``(Hub dataset id, display name)`` from ``--dataset-id`` and the report's ``dataset`` entry."""
+    if report is None:
+        return dataset_id, dataset_id
+    dataset = report["dataset"]
+    if isinstance(dataset, dict):
+        name = str(dataset.get("name") or dataset.get("id") or dataset.get("layout") or "unnamed dataset")
+    else:
+        name = str(dataset)
+    return dataset_id or name, name
+
+
+def eval_results(report: dict[str, Any], dataset_type: str, dataset_name: str) -> list[EvalResult]:
+    """The ``model-index`` entries of a report: accuracy and macro-F1, mean and standard deviation over subjects."""
+    label = f"{dataset_name} (simulated)" if report["simulated"] else dataset_name
+    common = dict(task_type=PIPELINE_TAG, task_name="EEG emotion recognition", dataset_type=dataset_type,
+                  dataset_name=label, dataset_split=str(report["protocol"]))
+    held_out = "over held-out subjects"
+    return [
+        EvalResult(metric_type="accuracy", metric_value=float(report["accuracy_mean"]),
+                   metric_name=f"Accuracy (mean {held_out})", **common),
+        EvalResult(metric_type="accuracy_std", metric_value=float(report["accuracy_std"]),
+                   metric_name=f"Accuracy (standard deviation {held_out})", **common),
+        EvalResult(metric_type="f1", metric_value=float(report["macro_f1_mean"]), metric_config="macro",
+                   metric_name=f"Macro-F1 (mean {held_out})", **common),
+        EvalResult(metric_type="f1_std", metric_value=float(report["macro_f1_std"]), metric_config="macro",
+                   metric_name=f"Macro-F1 (standard deviation {held_out})", **common),
+    ]
+
+
+def render_model_card(
+    config: MoodReaderConfig,
+    extractor: MoodReaderFeatureExtractor,
+    report: dict[str, Any] | None,
+    *,
+    template: str | os.PathLike = DEFAULT_TEMPLATE,
+    repo_id: str | None = None,
+    license: str = "apache-2.0",
+    dataset_id: str | None = None,
+    topomap: str | None = None,
+) -> ModelCard:
+    """The README of the model repository: ``template`` (Jinja, YAML header ``{{ card_data }}``) filled with the
+    config, the extractor's recipe and the report. Every number comes from those; ``report=None`` renders a card
+    that says the model has no evaluation report (and no ``model-index``)."""
+    template = Path(template)
+    if not template.is_file():
+        fail(str(template), "template", "the model card template (model_card.md at the top of a source checkout; "
+             "pass --template)", "no such file")
+    dataset_type, dataset_name = _dataset_name(report, dataset_id)
+    simulated = bool(report["simulated"]) if report is not None else False
+    tags = list(TAGS) + (["simulated-data"] if simulated else [])
+    card_data = ModelCardData(
+        model_name=repo_id.split("/")[-1] if repo_id else "moodreader",
+        library_name="transformers",
+        pipeline_tag=PIPELINE_TAG,
+        license=license,
+        tags=tags,
+        datasets=[dataset_type] if dataset_type else None,
+        metrics=list(METRICS),
+        widget=[{"structuredData": widget_example(config, extractor)}],
+        eval_results=eval_results(report, dataset_type, dataset_name) if report is not None else None,
+    )
+    folds = sorted(report["folds"], key=lambda fold: str(fold["test_subject"])) if report is not None else []
+    baseline = report.get("baseline") if report is not None else None
+    return ModelCard.from_template(
+        card_data,
+        template_path=str(template),
+        repo_id=repo_id or "path/to/this/folder",
+        title=repo_id.split("/")[-1] if repo_id else "moodreader",
+        task=TASK,
+        report=report,
+        folds=folds,
+        baseline=baseline if isinstance(baseline, dict) else None,
+        simulated=simulated,
+        dataset_name=dataset_name,
+        labels=[config.id2label[index] for index in sorted(config.id2label)],
+        channel_names=list(config.channel_names),
+        bands=[{"name": name, "low": low, "high": high} for name, (low, high) in zip(config.band_names,
+                                                                                     config.band_edges)],
+        config=config,
+        extractor=extractor,
+        segment_windows=config.sequence_windows,
+        widget_rows=WIDGET_WINDOWS,
+        widget_column_count=config.num_channels * config.num_bands,
+        topomap=topomap,
+    )
+
+
+@contextmanager
+def _staging(target: Path, overwrite: bool) -> Iterator[Path]:
+    """A temporary sibling folder of ``target`` that replaces it when the block ends without error."""
+    target = Path(target)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        previous = target.is_dir() and (target / "README.md").is_file()
+        if not (overwrite and previous):
+            fail(str(target), "output folder", "a new or empty folder, or with --overwrite a folder this command wrote "
+                 "before (with a README.md)", "an existing non-empty path")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex}"
+    staging.mkdir()
+    try:
+        yield staging
+        if target.exists():
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+        os.replace(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+
+
+def _check_extractor(config: MoodReaderConfig, extractor: MoodReaderFeatureExtractor, source: str) -> None:
+    for field in ("channel_names", "band_edges", "sampling_rate", "window_seconds"):
+        ours, theirs = getattr(extractor, field), getattr(config, field)
+        if ours != theirs:
+            fail(source, f"preprocessor_config.json {field}", f"the model config's value {theirs!r}", repr(ours))
+
+
+def build_model_repo(
+    model_dir: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    *,
+    report: str | os.PathLike | None = None,
+    template: str | os.PathLike = DEFAULT_TEMPLATE,
+    repo_id: str | None = None,
+    license: str = "apache-2.0",
+    dataset_id: str | None = None,
+    topomap: str | os.PathLike | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write the Hub repository folder of a trained emotion model.
+
+    Args:
+        model_dir: A ``save_pretrained`` folder of :class:`MoodReaderForEmotionRecognition` with its
+            ``preprocessor_config.json`` (and usually ``report.json``).
+        output_dir: The repository folder to create (replaced only with ``overwrite``).
+        report: ``report.json`` of the leave-one-subject-out evaluation; default ``model_dir/report.json`` if present.
+        template: The card template.
+        repo_id: The Hub id the card's usage examples name.
+        license: The card's licence identifier.
+        dataset_id: Hub id of the training dataset for the card's ``datasets`` (default: the report's dataset name).
+        topomap: A PNG of electrode importance to embed in the card (copied as ``electrode_importance.png``).
+        overwrite: Replace an existing non-empty ``output_dir``.
+
+    Returns:
+        ``output_dir``.
+    """
+    model_dir = Path(model_dir)
+    if not (model_dir / "config.json").is_file():
+        fail(str(model_dir), "config.json", "a model folder written by save_pretrained", "no such file")
+    report_path = Path(report) if report is not None else model_dir / "report.json"
+    loaded_report = load_report(report_path) if report is not None or report_path.is_file() else None
+    if topomap is not None and not Path(topomap).is_file():
+        fail(str(topomap), "topomap", "an existing PNG file", "no such file")
+    pipe = load_pipeline(model_dir)
+    config, extractor = pipe.model.config, pipe.feature_extractor
+    _check_extractor(config, extractor, str(model_dir))
+    MoodReaderFeatureExtractor.register_for_auto_class("AutoFeatureExtractor")
+    card = render_model_card(config, extractor, loaded_report, template=template, repo_id=repo_id, license=license,
+                             dataset_id=dataset_id, topomap=TOPOMAP_NAME if topomap is not None else None)
+    output_dir = Path(output_dir)
+    with _staging(output_dir, overwrite) as staging:
+        pipe.save_pretrained(staging)
+        shutil.copyfile(HANDLER_TEMPLATE, staging / "handler.py")
+        card.save(staging / "README.md")
+        if topomap is not None:
+            shutil.copyfile(topomap, staging / TOPOMAP_NAME)
+        _check_model_repo(staging)
+    return output_dir
+
+
+def _check_model_repo(folder: Path) -> None:
+    """Fail if the folder lacks a file or a registration that loading with ``trust_remote_code`` needs."""
+    missing = [name for name in MODEL_REPO_FILES if not (folder / name).is_file()]
+    if missing:
+        fail(str(folder), "files", f"{list(MODEL_REPO_FILES)}", f"missing {missing}")
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    if config.get("auto_map") != AUTO_MAP or TASK not in config.get("custom_pipelines", {}):
+        fail(str(folder / "config.json"), "auto_map/custom_pipelines", f"{AUTO_MAP} and {TASK!r}",
+             f"{config.get('auto_map')} and {sorted(config.get('custom_pipelines', {}))}")
+    extractor = json.loads((folder / "preprocessor_config.json").read_text(encoding="utf-8"))
+    if "AutoFeatureExtractor" not in extractor.get("auto_map", {}):
+        fail(str(folder / "preprocessor_config.json"), "auto_map", "an AutoFeatureExtractor entry",
+             extractor.get("auto_map"))
+
+
+def resolve_token(token: str | None = None) -> str:
+    """The Hub token to upload with: ``token``, else ``HF_TOKEN`` or the saved login; fails saying how to log in."""
+    token = token or get_token()
+    if not token:
+        raise MoodReaderInputError(f"no Hugging Face token: {LOGIN_HELP}, then run the command again.")
+    return token
+
+
+def upload_folder(
+    folder: str | os.PathLike,
+    repo_id: str,
+    *,
+    token: str,
+    repo_type: str = "model",
+    commit_message: str,
+    revision: str | None = None,
+    private: bool = False,
+    api: HfApi | None = None,
+) -> Any:
+    """Create ``repo_id`` if needed (and branch ``revision``), then upload ``folder`` as one commit.
+
+    Returns the ``CommitInfo`` of ``api.upload_folder``. ``api`` defaults to ``HfApi(token=token)``.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        fail(str(folder), "folder", "an existing repository folder", "no such folder")
+    api = api or HfApi(token=token)
+    api.create_repo(repo_id, token=token, repo_type=repo_type, private=private, exist_ok=True)
+    if revision is not None and revision != "main":
+        api.create_branch(repo_id, branch=revision, token=token, repo_type=repo_type, exist_ok=True)
+    return api.upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message=commit_message,
+                             revision=revision, token=token, repo_type=repo_type)
+
+
+__all__ = [
+    "MODEL_REPO_FILES",
+    "PIPELINE_TAG",
+    "REMOTE_CODE_FILES",
+    "build_model_repo",
+    "eval_results",
+    "load_pipeline",
+    "load_report",
+    "render_model_card",
+    "resolve_token",
+    "upload_folder",
+    "widget_columns",
+    "widget_example",
+]

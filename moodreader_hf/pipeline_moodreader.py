@@ -1,0 +1,268 @@
+"""The ``eeg-emotion-recognition`` pipeline: an EEG recording in, overall and per-segment emotion scores out.
+
+This file travels to the Hugging Face Hub as remote code, where it is copied on its own: it imports only numpy, torch
+and transformers (absolutely). Reading a recording file or an ``mne.io.Raw`` needs MNE, imported only when such an
+input is given.
+
+Usage::
+
+    from transformers import pipeline
+    classifier = pipeline("eeg-emotion-recognition", model="<repo or folder>", trust_remote_code=True)
+    classifier("recording.edf")                                  # any file MNE reads
+    classifier(signals, sampling_rate=250, channel_names=names)  # (channels, samples) in microvolts
+    classifier(de)                                               # precomputed DE (time, channels, bands)
+
+A recording is turned into DE windows by the repository's feature extractor (one window per
+``config.window_seconds`` seconds), cut into consecutive segments of ``segment_windows`` windows (by default the
+length of the training rows, ``config.sequence_windows``; at most ``config.max_windows``; the last one may be
+shorter), and each segment is classified by one forward pass. At most ``batch_segments`` segments go through the
+model at once, so the model's memory does not grow with the recording (the DE features, 310 numbers per window, are
+computed for the whole recording first, as LDS smoothing runs over all of it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import Pipeline
+
+TASK = "eeg-emotion-recognition"
+"""The task name under which the pipeline is registered and recorded in ``config.json`` (``custom_pipelines``)."""
+DEFAULT_BATCH_SEGMENTS = 8
+"""Segments classified per forward pass unless ``batch_segments`` is given."""
+
+
+def _fail(field: str, expected: str, received: object) -> None:
+    raise ValueError(f"EEGEmotionRecognitionPipeline: field '{field}': expected {expected}, got {received}.")
+
+
+def _is_raw(value: object) -> bool:
+    """Whether ``value`` looks like an ``mne.io.BaseRaw`` (checked without importing MNE)."""
+    return hasattr(value, "info") and hasattr(value, "get_data") and hasattr(value, "ch_names")
+
+
+def _import_mne():
+    try:
+        import mne
+    except ImportError:
+        _fail("inputs", "MNE-Python to read recording files and mne.io.Raw objects (pip install mne), or a "
+              "(channels, samples) array with sampling_rate", "no module named 'mne'")
+    return mne
+
+
+def _raw_signals(raw: Any) -> tuple[np.ndarray, list[str], float]:
+    """EEG channels of an MNE Raw that are not marked bad: ``(channels, samples)`` in µV, names, rate in Hz."""
+    mne = _import_mne()
+    picks = mne.pick_types(raw.info, eeg=True, exclude="bads")
+    if len(picks) == 0:
+        kinds = sorted(set(raw.get_channel_types()))
+        _fail("inputs", "a recording with EEG channels not marked bad", f"channel types {kinds}")
+    names = [raw.ch_names[index] for index in picks]
+    return raw.get_data(picks=picks, units="uV"), names, float(raw.info["sfreq"])
+
+
+def _read_file(path: str) -> tuple[np.ndarray, list[str], float]:
+    mne = _import_mne()
+    if not os.path.isfile(path):
+        _fail("inputs", "an existing recording file (EDF, BDF, FIF, BrainVision, EEGLAB, CNT)",
+              f"{path!r} (no such file)")
+    try:
+        raw = mne.io.read_raw(path, preload=True, verbose="error")
+    except Exception as error:  # noqa: BLE001 - any reader failure means the file is not a readable recording
+        _fail("inputs", "a recording file MNE can read (EDF, BDF, FIF, BrainVision, EEGLAB, CNT)",
+              f"{path!r} ({type(error).__name__}: {error})")
+    return _raw_signals(raw)
+
+
+def _as_array(value: object, field: str) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        _fail(field, "a numeric array", f"{type(value).__name__} ({error})")
+
+
+class EEGEmotionRecognitionPipeline(Pipeline):
+    """Emotion scores for an EEG recording, overall and per segment of consecutive windows.
+
+    Inputs (one per call, or a list of them):
+        - a path to a recording file MNE reads (needs MNE);
+        - an ``mne.io.Raw`` (its EEG channels not marked bad are used; volts are converted to µV);
+        - a ``(channels, samples)`` array in µV, with ``sampling_rate`` (Hz) and, unless its rows are already the
+          model's montage in order, ``channel_names``;
+        - precomputed, already smoothed DE ``(time, channels, bands)``, with ``channel_names`` unless its channel
+          axis is the model's montage;
+        - a dict with the keys ``signals`` or ``de_features``, and optionally ``sampling_rate`` and ``channel_names``.
+
+    Parameters:
+        sampling_rate: Rate in Hz of an array of signals.
+        channel_names: Names of the array's channels; matched to the model's montage by name.
+        on_missing: ``"mask"`` (default): montage electrodes absent from the input are masked out and listed in
+            the output's ``missing_channels``; ``"raise"``: they are an error.
+        segment_windows: Windows per classified segment, 1 to ``config.max_windows`` (default:
+            ``config.sequence_windows``, the length of the training rows).
+        batch_segments: Segments per forward pass (default 8); bounds the model's memory.
+
+    Returns:
+        A dict: ``label`` and ``score`` (the top class), ``scores`` (every class, ``[{"label", "score"}]``, highest
+        first: the mean of the segments' probabilities weighted by their number of windows), ``segments`` (one per
+        segment in time order: ``start`` and ``end`` in seconds from the start of the input, ``windows``, ``label``,
+        ``scores``), ``missing_channels`` and ``window_seconds``.
+    """
+
+    _load_feature_extractor = True
+    _load_tokenizer = False
+    _load_image_processor = False
+    _load_processor = False
+
+    def _sanitize_parameters(
+        self,
+        sampling_rate: float | None = None,
+        channel_names: Sequence[str] | None = None,
+        on_missing: str | None = None,
+        segment_windows: int | None = None,
+        batch_segments: int | None = None,
+        **kwargs,
+    ) -> tuple[dict, dict, dict]:
+        if kwargs:
+            _fail("parameters", "sampling_rate, channel_names, on_missing, segment_windows or batch_segments",
+                  sorted(kwargs))
+        preprocess = {}
+        if sampling_rate is not None:
+            preprocess["sampling_rate"] = sampling_rate
+        if channel_names is not None:
+            preprocess["channel_names"] = list(channel_names)
+        if on_missing is not None:
+            preprocess["on_missing"] = on_missing
+        forward = {}
+        if segment_windows is not None:
+            limit = self.model.config.max_windows
+            if not (isinstance(segment_windows, int) and 1 <= segment_windows <= limit):
+                _fail("segment_windows", f"a whole number of windows from 1 to max_windows={limit}",
+                      repr(segment_windows))
+            forward["segment_windows"] = segment_windows
+        if batch_segments is not None:
+            if not (isinstance(batch_segments, int) and batch_segments >= 1):
+                _fail("batch_segments", "a positive whole number", repr(batch_segments))
+            forward["batch_segments"] = batch_segments
+        return preprocess, forward, {}
+
+    def preprocess(
+        self,
+        inputs: Any,
+        sampling_rate: float | None = None,
+        channel_names: Sequence[str] | None = None,
+        on_missing: str = "mask",
+    ) -> dict[str, Any]:
+        signals = de = None
+        if isinstance(inputs, dict):
+            unknown = sorted(set(inputs) - {"signals", "de_features", "sampling_rate", "channel_names"})
+            if unknown or ("signals" in inputs) == ("de_features" in inputs):
+                _fail("inputs", "a dict with 'signals' or 'de_features' (and optionally 'sampling_rate', "
+                      "'channel_names')", f"keys {sorted(inputs)}")
+            sampling_rate = inputs.get("sampling_rate", sampling_rate)
+            channel_names = inputs.get("channel_names", channel_names)
+            if "signals" in inputs:
+                signals = _as_array(inputs["signals"], "signals")
+            else:
+                de = _as_array(inputs["de_features"], "de_features")
+        elif isinstance(inputs, (str, os.PathLike)):
+            signals, channel_names, sampling_rate = _read_file(os.fspath(inputs))
+        elif _is_raw(inputs):
+            signals, channel_names, sampling_rate = _raw_signals(inputs)
+        else:
+            array = _as_array(inputs, "inputs")
+            if array.ndim == 2:
+                signals = array
+            elif array.ndim == 3:
+                de = array
+            else:
+                _fail("inputs", "a recording path, an mne.io.Raw, signals (channels, samples) or DE "
+                      "(time, channels, bands)", f"an array of shape {array.shape}")
+        if signals is not None and sampling_rate is None:
+            _fail("sampling_rate", "the rate in Hz of the (channels, samples) signals", "None")
+        features = self.feature_extractor(
+            signals,
+            sampling_rate=sampling_rate if signals is not None else None,
+            channel_names=channel_names,
+            de_features=de,
+            on_missing=on_missing,
+            return_tensors="pt",
+        )
+        present = features["channel_mask"][0].bool().tolist()
+        montage = self.feature_extractor.channel_names
+        return {
+            "de_features": features["de_features"],
+            "channel_mask": features["channel_mask"],
+            "missing_channels": [name for name, here in zip(montage, present) if not here],
+        }
+
+    def _forward(
+        self,
+        model_inputs: dict[str, Any],
+        segment_windows: int | None = None,
+        batch_segments: int = DEFAULT_BATCH_SEGMENTS,
+    ) -> dict[str, Any]:
+        de_features, channel_mask = model_inputs["de_features"], model_inputs["channel_mask"]
+        length = segment_windows or self.default_segment_windows
+        total = de_features.shape[1]
+        full = total // length
+        logits = []
+        for first in range(0, full, batch_segments):
+            count = min(batch_segments, full - first)
+            chunk = de_features[0, first * length : (first + count) * length].reshape(count, length,
+                                                                                   *de_features.shape[2:])
+            logits.append(self.model(de_features=chunk, channel_mask=channel_mask.expand(count, -1)).logits)
+        if total > full * length:
+            logits.append(self.model(de_features=de_features[:, full * length :], channel_mask=channel_mask).logits)
+        starts = list(range(0, total, length))
+        return {
+            "logits": torch.cat(logits).float(),
+            "bounds": [(start, min(start + length, total)) for start in starts],
+            "missing_channels": model_inputs["missing_channels"],
+        }
+
+    def postprocess(self, model_outputs: dict[str, Any]) -> dict[str, Any]:
+        probabilities = model_outputs["logits"].softmax(dim=-1).numpy().astype(np.float64)
+        bounds = model_outputs["bounds"]
+        windows = np.array([stop - start for start, stop in bounds], dtype=np.float64)
+        overall = (probabilities * windows[:, None]).sum(axis=0) / windows.sum()
+        seconds = float(self.model.config.window_seconds)
+        segments = []
+        for (start, stop), row in zip(bounds, probabilities):
+            ranked = self._ranked(row)
+            segments.append({
+                "start": start * seconds,
+                "end": stop * seconds,
+                "windows": stop - start,
+                "label": ranked[0]["label"],
+                "scores": ranked,
+            })
+        ranked = self._ranked(overall)
+        return {
+            "label": ranked[0]["label"],
+            "score": ranked[0]["score"],
+            "scores": ranked,
+            "segments": segments,
+            "missing_channels": model_outputs["missing_channels"],
+            "window_seconds": seconds,
+        }
+
+    @property
+    def default_segment_windows(self) -> int:
+        """Windows per segment unless ``segment_windows`` is given: ``config.sequence_windows``, the length of the
+        training rows."""
+        return self.model.config.sequence_windows
+
+    def _ranked(self, probabilities: np.ndarray) -> list[dict[str, Any]]:
+        labels = self.model.config.id2label
+        order = np.argsort(-probabilities, kind="stable")
+        return [{"label": labels[int(index)], "score": float(probabilities[index])} for index in order]
+
+
+__all__ = ["EEGEmotionRecognitionPipeline", "TASK"]
