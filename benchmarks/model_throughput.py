@@ -5,7 +5,7 @@ Both encoders have the default SEED width and depth and see the same batch of 10
 tokens, so its attention is quadratic in 620 tokens; the interlinked encoder attends over 62 electrodes and over
 10 windows separately.
 
-    python benchmarks/model_throughput.py [--batch-size 16] [--windows 10 30 60] [--repeats 5]
+    python benchmarks/model_throughput.py [--batch-size 16] [--windows 10 40] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from moodreader_hf import MoodReaderConfig, MoodReaderModel
+from moodreader_hf.configuration_moodreader import INTERLINK_MODES
 
 
 class FullAttentionReference(nn.Module):
@@ -51,33 +52,38 @@ def samples_per_second(step, batch_size: int, repeats: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--windows", type=int, nargs="+", default=[10, 30, 60],
+    parser.add_argument("--windows", type=int, nargs="+", default=[10, 40],
                         help="sequence lengths in windows; 10 is the SEED recipe's")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     torch.manual_seed(0)
-    config = MoodReaderConfig(hidden_dropout_prob=0.0, attention_dropout_prob=0.0)
-    print(f"config: hidden {config.hidden_size}, layers {config.num_hidden_layers}, heads {config.num_attention_heads}, "
-          f"interlink {config.interlink}; batch {args.batch_size} x windows x {config.num_channels} electrodes x "
-          f"{config.num_bands} bands; {torch.get_num_threads()} threads; forward+backward samples/s")
-    print(f"{'windows':>7} {'tokens':>6} {'interlinked':>11} {'reference':>9} {'ratio':>6}")
+    base = MoodReaderConfig(hidden_dropout_prob=0.0, attention_dropout_prob=0.0)
+    print(f"hidden {base.hidden_size}, layers {base.num_hidden_layers}, heads {base.num_attention_heads}; batch "
+          f"{args.batch_size} x windows x {base.num_channels} electrodes x {base.num_bands} bands; "
+          f"{torch.get_num_threads()} threads; forward+backward samples/s, ratio = interlinked / full attention")
+    print(f"{'windows':>7} {'tokens':>6} {'full attention':>14} " + " ".join(f"{mode:>17}" for mode in INTERLINK_MODES))
     for windows in args.windows:
-        de = torch.randn(args.batch_size, windows, config.num_channels, config.num_bands)
-        ours = MoodReaderModel(config).train()
-        reference = FullAttentionReference(config, windows).train()
-
-        def ours_step():
-            ours.zero_grad()
-            ours(de_features=de).pooler_output.sum().backward()
+        de = torch.randn(args.batch_size, windows, base.num_channels, base.num_bands)
+        reference = FullAttentionReference(base, windows).train()
 
         def reference_step():
             reference.zero_grad()
             reference(de).sum().backward()
 
-        ours_rate = samples_per_second(ours_step, args.batch_size, args.repeats)
         reference_rate = samples_per_second(reference_step, args.batch_size, args.repeats)
-        tokens = windows * config.num_channels
-        print(f"{windows:>7} {tokens:>6} {ours_rate:>11.1f} {reference_rate:>9.1f} {ours_rate / reference_rate:>5.2f}x")
+        cells = []
+        for mode in INTERLINK_MODES:
+            config = MoodReaderConfig(hidden_dropout_prob=0.0, attention_dropout_prob=0.0, interlink=mode)
+            ours = MoodReaderModel(config).train()
+
+            def ours_step():
+                ours.zero_grad()
+                ours(de_features=de).pooler_output.sum().backward()
+
+            rate = samples_per_second(ours_step, args.batch_size, args.repeats)
+            cells.append(f"{rate:8.1f} ({rate / reference_rate:4.2f}x)")
+        tokens = windows * base.num_channels
+        print(f"{windows:>7} {tokens:>6} {reference_rate:>14.1f} " + " ".join(f"{cell:>17}" for cell in cells))
 
 
 if __name__ == "__main__":
