@@ -1,199 +1,28 @@
-"""Electrode importance of a Mood Reader classifier, per class (and per band), drawn as scalp topomaps.
+"""Electrode importance of a Mood Reader classifier on recordings and built datasets, drawn as scalp topomaps.
 
-Two methods:
-
-- ``"attention"``: the spatial attention an electrode receives, averaged over layers, heads, query electrodes (the
-  present ones) and windows. Attention mixes bands inside a token, so it has one value per electrode (the band axis
-  has size 1, named ``"all bands"``).
-- ``"gradient"``: gradient x input on the normalised DE features, ``|d log p(class) / d x * x|``, averaged over
-  windows. Normalised DE is 0 at the training mean, so the product measures how far an electrode's band departs
-  from the average and how much that moves the class's log-probability. One value per electrode and band.
-
-Each sample counts towards one class: its label when labels are given (a dataset), otherwise the class the model
-predicts; ``"gradient"`` differentiates that class's log-probability.
-
-Positions come from MNE's standard 10-05 montage. The SEED cap's cerebellar electrodes CB1 and CB2 are not in it:
-they are drawn at the midpoint of PO9 and I1 (CB1) and of PO10 and I2 (CB2), an approximation of where the NeuroScan
-Quik-Cap places them (below O1/O2, above the inion). Electrodes absent from the input are left out of the maps.
+The methods, the per-class summary and the drawing live in :mod:`moodreader_hf.importance` (which the Space ships
+as is); this module adds the rows of a built dataset as input.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import torch
 
 from .feature_extraction_moodreader import MoodReaderFeatureExtractor
-from .modeling_moodreader import MoodReaderForEmotionRecognition
-from .pipeline_moodreader import EEGEmotionRecognitionPipeline
-from .validation import check_array, fail
-
-METHODS: tuple[str, ...] = ("attention", "gradient")
-APPROXIMATE_POSITIONS: dict[str, tuple[str, str]] = {"CB1": ("PO9", "I1"), "CB2": ("PO10", "I2")}
-"""Electrodes missing from MNE's 10-05 montage, drawn at the midpoint of these two 10-05 positions."""
-STANDARD_MONTAGES: tuple[str, ...] = ("colin27_1005", "standard_1005")
-"""MNE's 10-05 template montage under its current name, then its name before MNE 1.12."""
-
-
-@dataclass
-class ElectrodeImportance:
-    """Mean importance of each electrode (and band) for each class.
-
-    Attributes:
-        method: ``"attention"`` or ``"gradient"``.
-        values: ``(classes, channels, bands)``; for ``"attention"`` ``bands`` is 1. NaN for absent electrodes and
-            for classes without samples.
-        samples: ``(classes,)`` number of samples behind each class's values.
-        present: ``(channels,)`` bool, electrodes present in the input.
-        channel_names, band_names, class_names: Names of the axes of ``values``.
-    """
-
-    method: str
-    values: np.ndarray
-    samples: np.ndarray
-    present: np.ndarray
-    channel_names: list[str]
-    band_names: list[str]
-    class_names: list[str]
-
-    def overall(self) -> np.ndarray:
-        """``(channels,)``: the importance summed over bands, averaged over classes weighted by their samples."""
-        weights = self.samples / max(int(self.samples.sum()), 1)
-        summed = np.nan_to_num(self.values.sum(axis=2))
-        result = (summed * weights[:, None]).sum(axis=0)
-        return np.where(self.present, result, np.nan)
-
-    def top_electrodes(self, k: int, class_name: str | None = None, band: str | None = None) -> list[str]:
-        """The ``k`` most important present electrodes, overall or for one class (and one band)."""
-        if class_name is None:
-            scores = self.overall()
-        else:
-            values = self.values[self.class_names.index(class_name)]
-            scores = values[:, self.band_names.index(band)] if band is not None else values.sum(axis=1)
-        order = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
-        return [self.channel_names[index] for index in order[:k]]
-
-
-def _batches(count: int, size: int):
-    for start in range(0, count, size):
-        yield slice(start, min(start + size, count))
-
-
-def attention_scores(model: MoodReaderForEmotionRecognition, de: torch.Tensor, channel_mask: torch.Tensor) -> tuple[
-        np.ndarray, np.ndarray]:
-    """Per sample: spatial attention received by each electrode ``(samples, channels)`` and the logits.
-
-    ``de`` is ``(samples, time, channels, bands)`` normalised DE, ``channel_mask`` ``(samples, channels)``.
-    """
-    with torch.no_grad():
-        output = model(de_features=de, channel_mask=channel_mask, output_attentions=True)
-    query_weights = channel_mask.to(de.dtype)[:, None, None, :, None]
-    received = []
-    for layer in output.spatial_attentions:
-        weighted = (layer * query_weights).sum(dim=3) / query_weights.sum(dim=3)
-        received.append(weighted.mean(dim=(1, 2)))
-    return torch.stack(received).mean(dim=0).numpy(), output.logits.numpy()
-
-
-def gradient_scores(model: MoodReaderForEmotionRecognition, de: torch.Tensor, channel_mask: torch.Tensor,
-                    targets: torch.Tensor | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per sample: ``|gradient x input|`` of the target class's log-probability, averaged over windows
-    ``(samples, channels, bands)``, and the logits. ``targets (samples,)`` default to the predicted classes."""
-    inputs = de.detach().clone().requires_grad_(True)
-    with torch.enable_grad():
-        logits = model(de_features=inputs, channel_mask=channel_mask).logits
-        chosen = logits.argmax(dim=-1) if targets is None else targets
-        log_probabilities = logits.log_softmax(dim=-1).gather(1, chosen[:, None]).sum()
-        (gradient,) = torch.autograd.grad(log_probabilities, inputs)
-    return (gradient * inputs).abs().mean(dim=1).detach().numpy(), logits.detach().numpy()
-
-
-def electrode_importance(
-    model: MoodReaderForEmotionRecognition,
-    de_features: np.ndarray | torch.Tensor,
-    *,
-    channel_mask: np.ndarray | torch.Tensor | None = None,
-    labels: Sequence[int] | np.ndarray | None = None,
-    method: str = "attention",
-    batch_size: int = 16,
-) -> ElectrodeImportance:
-    """Electrode importance per class of ``model`` on normalised DE (the feature extractor's output).
-
-    Args:
-        model: A classifier; it is put in eval mode.
-        de_features: ``(samples, time, channels, bands)`` normalised DE, ``time <= config.max_windows``.
-        channel_mask: ``(samples, channels)``, 1 where the electrode is present (default: all present).
-        labels: ``(samples,)`` class indices; default: the model's predictions.
-        method: ``"attention"`` or ``"gradient"``.
-        batch_size: Samples per forward pass.
-    """
-    source = "electrode_importance"
-    if method not in METHODS:
-        fail(source, "method", f"one of {METHODS}", repr(method))
-    config = model.config
-    de = check_array(de_features, source=source, field="de_features",
-                     shape=(None, None, config.num_channels, config.num_bands), dims="(samples, time, channels, bands)")
-    count = de.shape[0]
-    if count == 0:
-        fail(source, "de_features", "at least one sample", "0 samples")
-    mask = (np.ones((count, config.num_channels), dtype=np.int64) if channel_mask is None else
-            check_array(channel_mask, source=source, field="channel_mask", shape=(count, config.num_channels),
-                        dims="(samples, channels)", dtype=np.int64))
-    targets = None
-    if labels is not None:
-        targets = check_array(labels, source=source, field="labels", shape=(count,), dims="(samples,)", dtype=np.int64)
-        if ((targets < 0) | (targets >= config.num_labels)).any():
-            fail(source, "labels", f"class indices in [0, {config.num_labels})", sorted(set(targets.tolist())))
-    model.eval()
-    per_sample, predicted = [], []
-    for rows in _batches(count, batch_size):
-        batch, batch_mask = torch.from_numpy(de[rows]), torch.from_numpy(mask[rows])
-        if method == "attention":
-            scores, logits = attention_scores(model, batch, batch_mask)
-            scores = scores[:, :, None]
-        else:
-            scores, logits = gradient_scores(model, batch, batch_mask,
-                                             None if targets is None else torch.from_numpy(targets[rows]))
-        per_sample.append(scores)
-        predicted.append(logits.argmax(axis=-1))
-    scores = np.concatenate(per_sample)
-    classes = targets if targets is not None else np.concatenate(predicted)
-    present = mask.astype(bool).all(axis=0)
-    values = np.full((config.num_labels, config.num_channels, scores.shape[2]), np.nan)
-    samples = np.bincount(classes, minlength=config.num_labels)
-    for label in range(config.num_labels):
-        if samples[label]:
-            values[label] = scores[classes == label].mean(axis=0)
-    values[:, ~present] = np.nan
-    return ElectrodeImportance(
-        method=method,
-        values=values,
-        samples=samples,
-        present=present,
-        channel_names=list(config.channel_names),
-        band_names=["all bands"] if method == "attention" else list(config.band_names),
-        class_names=[config.id2label[index] for index in range(config.num_labels)],
-    )
-
-
-def recording_inputs(pipe: EEGEmotionRecognitionPipeline, path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """A recording as the pipeline sees it, cut into segments: normalised DE ``(segments, windows, channels, bands)``
-    and ``channel_mask (segments, channels)``.
-
-    Segments have the pipeline's default length; windows after the last whole segment are dropped, unless the
-    recording is shorter than one segment (then it is one segment).
-    """
-    inputs = pipe.preprocess(os.fspath(path))
-    de, mask = inputs["de_features"][0].numpy(), inputs["channel_mask"].numpy()
-    length = min(pipe.default_segment_windows, de.shape[0])
-    count = de.shape[0] // length
-    segments = de[: count * length].reshape(count, length, *de.shape[1:])
-    return segments, np.repeat(mask, count, axis=0)
+from .importance import (
+    APPROXIMATE_POSITIONS,
+    METHODS,
+    ElectrodeImportance,
+    attention_scores,
+    electrode_importance,
+    electrode_positions,
+    gradient_scores,
+    plot_topomaps,
+    recording_inputs,
+)
+from .validation import fail
 
 
 def dataset_inputs(
@@ -218,84 +47,6 @@ def dataset_inputs(
         de.append(features["de_features"][0])
         masks.append(features["channel_mask"][0])
     return np.stack(de), np.stack(masks), np.asarray(table["label"], dtype=np.int64)
-
-
-def electrode_positions(channel_names: Sequence[str]) -> dict[str, np.ndarray]:
-    """3-D head positions (metres) of ``channel_names`` from MNE's 10-05 montage, CB1/CB2 approximated.
-
-    Names are matched case-insensitively; an electrode that is neither in the montage nor approximated is an error.
-    """
-    import mne
-
-    available = set(mne.channels.get_builtin_montages())
-    name = next(candidate for candidate in STANDARD_MONTAGES if candidate in available)
-    positions = mne.channels.make_standard_montage(name).get_positions()["ch_pos"]
-    by_key = {key.lower(): np.asarray(value) for key, value in positions.items()}
-    result = {}
-    for channel in channel_names:
-        key = channel.lower()
-        if key in by_key:
-            result[channel] = by_key[key]
-        elif channel.upper() in APPROXIMATE_POSITIONS:
-            first, second = APPROXIMATE_POSITIONS[channel.upper()]
-            result[channel] = (by_key[first.lower()] + by_key[second.lower()]) / 2
-        else:
-            fail("electrode_positions", "channel_names", f"electrodes of MNE's {name} montage", repr(channel))
-    return result
-
-
-def _info(channel_names: Sequence[str]):
-    import mne
-
-    positions = electrode_positions(channel_names)
-    montage = mne.channels.make_dig_montage(ch_pos=positions, coord_frame="head")
-    info = mne.create_info(list(channel_names), sfreq=100.0, ch_types="eeg")
-    info.set_montage(montage)
-    return info
-
-
-def plot_topomaps(importance: ElectrodeImportance, path: str | os.PathLike, *, title: str | None = None) -> Path:
-    """Save scalp topomaps as PNG: one row per class with samples, one column per band (plus "all bands" when
-    there are several). Colours share one scale per column. Returns ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import mne
-
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        fail(str(path), "output", "a .png file name", repr(path.suffix))
-    rows = [index for index, count in enumerate(importance.samples) if count]
-    present = np.flatnonzero(importance.present)
-    names = [importance.channel_names[index] for index in present]
-    info = _info(names)
-    columns = list(importance.band_names)
-    maps = importance.values[:, present, :]
-    if len(columns) > 1:
-        columns.append("all bands")
-        maps = np.concatenate([maps, maps.sum(axis=2, keepdims=True)], axis=2)
-    figure, axes = plt.subplots(len(rows), len(columns), figsize=(2.4 * len(columns), 2.4 * len(rows) + 0.6),
-                                squeeze=False)
-    for column, band in enumerate(columns):
-        column_values = maps[rows][:, :, column]
-        limits = (float(np.nanmin(column_values)), float(np.nanmax(column_values)))
-        for row, label in enumerate(rows):
-            axis = axes[row, column]
-            image, _ = mne.viz.plot_topomap(maps[label, :, column], info, axes=axis, show=False, cmap="Reds",
-                                            vlim=limits, contours=0, sensors=True)
-            axis.set_title(f"{importance.class_names[label]} · {band}", fontsize=8)
-        figure.colorbar(image, ax=axes[:, column].tolist(), shrink=0.6, format="%.2g")
-    figure.suptitle(title or f"Electrode importance ({importance.method})", fontsize=10)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.png")
-    try:
-        figure.savefig(partial, dpi=110)
-        os.replace(partial, path)
-    finally:
-        plt.close(figure)
-        partial.unlink(missing_ok=True)
-    return path
 
 
 __all__ = [

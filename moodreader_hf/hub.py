@@ -328,17 +328,20 @@ def upload_folder(
     commit_message: str,
     revision: str | None = None,
     private: bool = False,
+    space_sdk: str | None = None,
     api: HfApi | None = None,
 ) -> Any:
     """Create ``repo_id`` if needed (and branch ``revision``), then upload ``folder`` as one commit.
 
-    Returns the ``CommitInfo`` of ``api.upload_folder``. ``api`` defaults to ``HfApi(token=token)``.
+    Returns the ``CommitInfo`` of ``api.upload_folder``. ``api`` defaults to ``HfApi(token=token)``. A Space
+    (``repo_type="space"``) is created with ``space_sdk`` (e.g. ``"gradio"``), which the Hub requires.
     """
     folder = Path(folder)
     if not folder.is_dir():
         fail(str(folder), "folder", "an existing repository folder", "no such folder")
     api = api or HfApi(token=token)
-    api.create_repo(repo_id, token=token, repo_type=repo_type, private=private, exist_ok=True)
+    api.create_repo(repo_id, token=token, repo_type=repo_type, private=private, exist_ok=True,
+                    space_sdk=space_sdk)
     if revision is not None and revision != "main":
         api.create_branch(repo_id, branch=revision, token=token, repo_type=repo_type, exist_ok=True)
     return api.upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message=commit_message,
