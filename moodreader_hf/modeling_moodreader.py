@@ -44,10 +44,11 @@ class MoodReaderModelOutput(ModelOutput):
 
     Args:
         last_hidden_state: DE tokens after the encoder, ``(batch, time, channels, hidden)``.
-        pooler_output: Mean of the DE tokens over valid windows and present electrodes, ``(batch, hidden)``.
+        pooler_output: The DE tokens pooled by :class:`MoodReaderPooler`, ``(batch, hidden)``.
         signal_last_hidden_state: Raw-signal tokens after their encoder, ``(batch, patches, channels, hidden)``,
             when ``eeg_signals`` was given.
-        signal_pooler_output: Mean of the raw-signal tokens, ``(batch, hidden)``, when ``eeg_signals`` was given.
+        signal_pooler_output: The raw-signal tokens pooled likewise, ``(batch, hidden)``, when ``eeg_signals`` was
+            given.
         hidden_states: DE token grids after the embeddings and after each layer, each
             ``(batch, time, channels, hidden)``.
         spatial_attentions: Per layer, attention across electrodes ``(batch, time, heads, channels, channels)``.
@@ -451,10 +452,22 @@ class MoodReaderSignalEmbeddings(nn.Module):
         return self.dropout(self.norm(tokens))
 
 
-def _masked_mean(grid: torch.Tensor, time_mask: torch.Tensor, channel_mask: torch.Tensor) -> torch.Tensor:
-    """Mean of ``(batch, time, channels, hidden)`` over real windows and present electrodes: ``(batch, hidden)``."""
-    weights = (time_mask[:, :, None] & channel_mask[:, None, :]).to(grid.dtype)[..., None]
-    return (grid * weights).sum(dim=(1, 2)) / weights.sum(dim=(1, 2))
+class MoodReaderPooler(nn.Module):
+    """A token grid ``(batch, time, channels, hidden)`` to one vector ``(batch, hidden)`` that keeps the topography:
+    each electrode's tokens are averaged over the real windows, then the electrodes' vectors are concatenated in
+    montage order (missing electrodes as zeros) and mapped linearly, so the classifier knows where on the scalp a
+    representation came from."""
+
+    def __init__(self, config: MoodReaderConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.num_channels * config.hidden_size, config.hidden_size)
+        self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(self, grid: torch.Tensor, time_mask: torch.Tensor, channel_mask: torch.Tensor) -> torch.Tensor:
+        weights = time_mask.to(grid.dtype)[:, :, None, None]
+        per_electrode = (grid * weights).sum(dim=1) / weights.sum(dim=1)
+        per_electrode = per_electrode * channel_mask.to(grid.dtype)[..., None]
+        return self.norm(F.gelu(self.dense(per_electrode.flatten(1))))
 
 
 class MoodReaderPreTrainedModel(PreTrainedModel):
@@ -525,6 +538,8 @@ class MoodReaderModel(MoodReaderPreTrainedModel):
         self.signal_embeddings = MoodReaderSignalEmbeddings(config)
         self.signal_encoder = MoodReaderEncoder(config, config.hidden_size, config.intermediate_size,
                                             config.num_hidden_layers)
+        self.de_pooler = MoodReaderPooler(config)
+        self.signal_pooler = MoodReaderPooler(config)
         self.post_init()
 
     def signal_masks(self, time_mask: torch.Tensor) -> torch.Tensor:
@@ -565,10 +580,10 @@ class MoodReaderModel(MoodReaderPreTrainedModel):
             signal_time_mask = self.signal_masks(time_mask)
             signal_state = self.signal_encoder(self.signal_embeddings(eeg_signals), signal_time_mask,
                                                present).last_hidden_state
-            signal_pooled = _masked_mean(signal_state, signal_time_mask, present)
+            signal_pooled = self.signal_pooler(signal_state, signal_time_mask, present)
         output = MoodReaderModelOutput(
             last_hidden_state=encoded.last_hidden_state,
-            pooler_output=_masked_mean(encoded.last_hidden_state, time_mask, present),
+            pooler_output=self.de_pooler(encoded.last_hidden_state, time_mask, present),
             signal_last_hidden_state=signal_state,
             signal_pooler_output=signal_pooled,
             hidden_states=encoded.hidden_states,
@@ -825,7 +840,7 @@ class MoodReaderForEmotionRecognition(MoodReaderPreTrainedModel):
                 signal_time_mask = self.moodreader.signal_masks(time_mask)
                 fused_grid = self.token_fusion(encoded.last_hidden_state, encoded.signal_last_hidden_state,
                                                signal_time_mask)
-                representations["de"] = _masked_mean(fused_grid, time_mask, present)
+                representations["de"] = self.moodreader.de_pooler(fused_grid, time_mask, present)
             representations["signal"] = encoded.signal_pooler_output
         if self.eye_encoder is not None:
             representations["eye"] = self.eye_encoder(eye_features, time_mask)
