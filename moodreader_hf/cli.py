@@ -8,7 +8,7 @@ import sys
 
 from .validation import MoodReaderInputError
 
-COMMAND_MODULES: tuple[str, ...] = ("simulate", "build_dataset", "predict", "explain", "publish", "publish_dataset", "publish_space")
+COMMAND_MODULES: tuple[str, ...] = ("demo", "pretrain", "finetune", "evaluate", "simulate", "build_dataset", "predict", "explain", "publish", "publish_dataset", "publish_space")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,43 @@
+"""``moodreader evaluate`` (and ``scripts/evaluate.py``): score a saved fine-tuned model on a built dataset."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..training.evaluate import evaluate_model
+from ..validation import MoodReaderInputError
+
+HELP = "accuracy, macro-F1 and confusion matrix of a fine-tuned model folder on a built dataset"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="fine-tuned model folder (with preprocessor_config.json)")
+    parser.add_argument("--dataset", required=True, help="built dataset folder")
+    parser.add_argument("--subject", action="append", default=None, help="evaluate these subjects only (repeat)")
+    parser.add_argument("--output", default=None, help="write the result as JSON here")
+
+
+def run(args: argparse.Namespace) -> int:
+    result = evaluate_model(args.model, args.dataset, subjects=args.subject, output=args.output)
+    print(json.dumps({key: result[key] for key in ("n", "accuracy", "macro_f1")}))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("evaluate", help=HELP, description=HELP)
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``scripts/evaluate.py``."""
+    parser = argparse.ArgumentParser(prog="evaluate.py", description=HELP)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except MoodReaderInputError as error:
+        print(f"evaluate.py: error: {error}", file=sys.stderr)
+        return 2

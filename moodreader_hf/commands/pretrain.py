@@ -1,0 +1,55 @@
+"""``moodreader pretrain`` (and ``scripts/pretrain.py``): MBSM pre-training of a recipe on built datasets."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..training.pretrain import TrainingDivergedError, run_pretraining
+from ..training.recipe import load_recipe
+from ..validation import MoodReaderInputError
+
+HELP = "pre-train the encoder with masked brain signal modelling (run under `accelerate launch` for several devices)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--recipe", required=True, help="recipe YAML (modeling/<name>.yaml)")
+    parser.add_argument("--dataset", action="append", required=True,
+                        help="built dataset folder; repeat for several (labels are ignored)")
+    parser.add_argument("--output-dir", required=True, help="folder for checkpoints/, model/ and pretrain_log.json")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --output-dir")
+    parser.add_argument("--mixed-precision", choices=("no", "fp16", "bf16"), default=None,
+                        help="override the accelerate config and the recipe")
+    parser.add_argument("--gradient-accumulation-steps", type=int, default=None, help="override the recipe")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    recipe = load_recipe(args.recipe)
+    try:
+        model_dir = run_pretraining(
+            recipe, args.dataset, args.output_dir, resume=args.resume, mixed_precision=args.mixed_precision,
+            gradient_accumulation_steps=args.gradient_accumulation_steps, progress=not args.no_progress)
+    except TrainingDivergedError as error:
+        print(f"moodreader pretrain: error: {error}", file=sys.stderr)
+        return 3
+    print(f"pre-trained model: {model_dir}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("pretrain", help=HELP, description=HELP)
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``scripts/pretrain.py``."""
+    parser = argparse.ArgumentParser(prog="pretrain.py", description=HELP)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except MoodReaderInputError as error:
+        print(f"pretrain.py: error: {error}", file=sys.stderr)
+        return 2

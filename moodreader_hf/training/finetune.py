@@ -1,0 +1,332 @@
+"""Fine-tuning and cross-subject evaluation with accelerate: one fold per subject (LOSO) or per subject's last
+session (within), early stopping on trials of the training subjects, the logistic-regression baseline on the same
+folds, and the report.
+
+Per fold, DE is normalised with statistics of the training subjects' rows only; those statistics are saved with the
+fold's model as its feature extractor (``preprocessor_config.json``), so inference normalises identically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from tqdm.auto import tqdm
+
+from ..configuration_moodreader import MoodReaderConfig
+from ..feature_extraction_moodreader import MoodReaderFeatureExtractor
+from ..modeling_moodreader import MoodReaderForEmotionRecognition
+from ..validation import fail
+from .baseline import BASELINE_NAME, logistic_regression_predictions
+from .data import EEGTensors, batch_loader, fit_normalization, load_tensors, normalize
+from .folds import Fold, make_folds
+from .metrics import accuracy, chance_level, confusion_matrix, macro_f1
+from .pretrain import check_loss
+from .recipe import Recipe
+from .runtime import check_batch_size, make_accelerator, package_versions, replace_folder, runtime_info
+from .report import write_report
+
+BatchCallback = Callable[[str, str, torch.Tensor], None]
+"""Called as ``callback(fold_name, phase, rows)`` with the dataset rows of every batch fed to the model; ``phase``
+is ``"train"``, ``"validation"`` or ``"test"``."""
+
+
+@dataclass
+class TrainedFold:
+    """A fold's model with its best weights, its feature extractor and the epoch the weights come from."""
+
+    model: torch.nn.Module
+    extractor: MoodReaderFeatureExtractor
+    best_epoch: int
+    validation_accuracy: float
+
+
+def fold_inputs(tensors: EEGTensors, rows: np.ndarray, de: torch.Tensor, *, use_signal: bool,
+                use_eye: bool) -> dict[str, torch.Tensor]:
+    """The tensors of ``rows``: normalised ``de``, ``channel_mask``, ``labels``, ``row`` and, if used, ``signal``
+    and ``eye``."""
+    index = torch.as_tensor(rows, dtype=torch.long)
+    inputs = {"de": de[index], "channel_mask": tensors.channel_mask[index], "labels": tensors.labels[index],
+              "row": index}
+    if use_signal:
+        inputs["signal"] = tensors.signal[index]
+    if use_eye:
+        inputs["eye"] = tensors.eye[index]
+    return inputs
+
+
+def _forward(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> Any:
+    return model(de_features=batch["de"], eeg_signals=batch.get("signal"), eye_features=batch.get("eye"),
+                 channel_mask=batch["channel_mask"], labels=batch["labels"])
+
+
+def evaluate(model: torch.nn.Module, loader: Any, accelerator: Accelerator, *, fold: str, phase: str,
+             callback: BatchCallback | None) -> dict[str, np.ndarray]:
+    """Logits, labels and rows of every row of ``loader`` gathered from all processes (``gather_for_metrics``,
+    so padding duplicates are dropped), in the loader's order."""
+    model.eval()
+    gathered: dict[str, list[torch.Tensor]] = {"logits": [], "labels": [], "row": []}
+    with torch.no_grad():
+        for batch in loader:
+            if callback is not None:
+                callback(fold, phase, batch["row"].cpu())
+            logits = _forward(model, batch).logits.float()
+            result = accelerator.gather_for_metrics({"logits": logits, "labels": batch["labels"], "row": batch["row"]})
+            for name, value in result.items():
+                gathered[name].append(value.cpu())
+    model.train()
+    return {name: torch.cat(values).numpy() for name, values in gathered.items()}
+
+
+def train_fold(
+    accelerator: Accelerator,
+    recipe: Recipe,
+    config: MoodReaderConfig,
+    tensors: EEGTensors,
+    *,
+    name: str,
+    number: int,
+    train: np.ndarray,
+    validation: np.ndarray,
+    pretrained: str | Path | None,
+    progress: bool,
+    callback: BatchCallback | None = None,
+) -> TrainedFold:
+    """Fit normalisation on ``train`` and ``validation`` rows (training subjects only), train with early stopping
+    on ``validation`` accuracy, and return the model holding its best weights."""
+    settings = recipe.finetune
+    fitted = np.concatenate([train, validation])
+    de_mean, de_std = fit_normalization(tensors.de[fitted], tensors.channel_mask[fitted])
+    de = normalize(tensors.de, tensors.channel_mask, de_mean, de_std)
+    extractor = MoodReaderFeatureExtractor.from_model_config(
+        config, smoothing=tensors.metadata.get("smoothing", recipe.dataset.smoothing), de_mean=de_mean, de_std=de_std)
+    torch.manual_seed(recipe.seed + number)
+    if pretrained is None:
+        model = MoodReaderForEmotionRecognition(config)
+    else:
+        model = MoodReaderForEmotionRecognition.from_pretrained(pretrained, config=config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    flags = {"use_signal": settings.use_signal, "use_eye": settings.use_eye}
+    train_loader = batch_loader(fold_inputs(tensors, train, de, **flags), batch_size=settings.batch_size,
+                                shuffle=True, seed=recipe.seed + number, drop_last=len(train) >= settings.batch_size)
+    validation_loader = batch_loader(fold_inputs(tensors, validation, de, **flags), batch_size=settings.batch_size,
+                                     shuffle=False, seed=0, drop_last=False)
+    model, optimizer, train_loader, validation_loader = accelerator.prepare(
+        model, optimizer, train_loader, validation_loader)
+    best = (-1.0, float("inf"))
+    best_epoch, best_state = -1, None
+    bar = tqdm(total=settings.epochs * len(train_loader), desc=f"fold {name}", unit="batch",
+               disable=not (progress and accelerator.is_local_main_process))
+    step = 0
+    model.train()
+    for epoch in range(settings.epochs):
+        train_loader.set_epoch(epoch)
+        for batch_index, batch in enumerate(train_loader):
+            if callback is not None:
+                callback(name, "train", batch["row"].cpu())
+            with accelerator.accumulate(model):
+                loss = _forward(model, batch).loss
+                value = check_loss(loss, accelerator, what=f"fine-tuning fold {name}", step=step + 1, epoch=epoch,
+                                   batch=batch_index, rows=batch["row"], checkpoint=None)
+                accelerator.backward(loss)
+                optimizer.step()
+                optimizer.zero_grad()
+            step += 1
+            bar.update()
+            bar.set_postfix(epoch=epoch, loss=f"{value:.4f}")
+        result = evaluate(model, validation_loader, accelerator, fold=name, phase="validation", callback=callback)
+        logits = torch.from_numpy(result["logits"])
+        score = (accuracy(result["labels"], result["logits"].argmax(axis=1)),
+                 float(torch.nn.functional.cross_entropy(logits, torch.from_numpy(result["labels"]))))
+        if score[0] > best[0] or (score[0] == best[0] and score[1] < best[1]):
+            best, best_epoch = score, epoch
+            best_state = {key: value.detach().clone() for key, value in
+                          accelerator.unwrap_model(model).state_dict().items()}
+        elif epoch - best_epoch >= settings.patience:
+            break
+    bar.close()
+    accelerator.unwrap_model(model).load_state_dict(best_state)
+    return TrainedFold(model, extractor, best_epoch, best[0])
+
+
+def save_fold_model(trained: TrainedFold, accelerator: Accelerator, folder: Path) -> None:
+    """``save_pretrained`` the fold's model and its feature extractor (with the remote-code file) into ``folder``."""
+    if accelerator.is_main_process:
+        temporary = folder.with_name(f".tmp-{folder.name}")
+        temporary.parent.mkdir(parents=True, exist_ok=True)
+        accelerator.unwrap_model(trained.model).save_pretrained(temporary)
+        trained.extractor.register_for_auto_class("AutoFeatureExtractor")
+        trained.extractor.save_pretrained(temporary)
+        replace_folder(temporary, folder)
+    accelerator.wait_for_everyone()
+
+
+def _predictions_csv(tensors: EEGTensors, result: dict[str, np.ndarray], label_names: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["row", "subject", "session", "trial", "start", "label", "prediction",
+                     *[f"logit_{name}" for name in label_names]])
+    for row, label, logits in zip(result["row"], result["labels"], result["logits"]):
+        writer.writerow([int(row), tensors.subjects[row], tensors.sessions[row], int(tensors.trials[row]),
+                         int(tensors.starts[row]), label_names[label], label_names[int(logits.argmax())],
+                         *[f"{value:.6g}" for value in logits]])
+    return buffer.getvalue()
+
+
+def _flat(de: torch.Tensor, rows: np.ndarray) -> np.ndarray:
+    return de[torch.as_tensor(rows)].flatten(1).numpy()
+
+
+def finetune_config(recipe: Recipe, tensors: EEGTensors, source: str) -> MoodReaderConfig:
+    """The architecture of ``recipe`` with the dataset's classes, checked against the dataset's columns."""
+    names = tensors.label_names or [str(index) for index in range(int(tensors.labels.max()) + 1)]
+    config = recipe.model_config(num_labels=len(names), id2label=dict(enumerate(names)),
+                                 label2id={name: index for index, name in enumerate(names)})
+    if config.num_bands != tensors.de.shape[3]:
+        fail(source, "de", f"{config.num_bands} bands (model.num_bands)", f"{tensors.de.shape[3]} bands")
+    if recipe.finetune.use_eye and tensors.eye is not None and config.eye_feature_size != tensors.eye.shape[-1]:
+        fail(source, "eye", f"{config.eye_feature_size} features per window (model.eye_feature_size)",
+             f"{tensors.eye.shape[-1]}")
+    if config.eye_feature_size and not recipe.finetune.use_eye:
+        fail("recipe", "finetune.use_eye", "true when model.eye_feature_size > 0", "false")
+    return config
+
+
+def run_finetuning(
+    recipe: Recipe,
+    dataset_path: str | Path,
+    output_dir: str | Path,
+    *,
+    protocol: str | None = None,
+    pretrained: str | Path | None = None,
+    mixed_precision: str | None = None,
+    gradient_accumulation_steps: int | None = None,
+    progress: bool = True,
+    callback: BatchCallback | None = None,
+) -> dict[str, Any]:
+    """Run every fold of ``protocol`` (default: the recipe's) on the built dataset and write the results.
+
+    Writes ``output_dir/folds/<fold>/model`` (``save_pretrained`` + feature extractor), ``.../predictions.csv``,
+    and ``output_dir/report.json``, ``report.md``, ``confusion_matrix.png``. Returns the report.
+    """
+    output_dir = Path(output_dir)
+    settings = recipe.finetune
+    protocol = protocol or settings.protocol
+    accelerator = make_accelerator(
+        mixed_precision=mixed_precision, recipe_mixed_precision=settings.mixed_precision,
+        gradient_accumulation_steps=gradient_accumulation_steps or settings.gradient_accumulation_steps,
+    )
+    check_batch_size(settings.batch_size, accelerator, "finetune.batch_size")
+    need = ["de", "label"] + ["signal"] * settings.use_signal + ["eye"] * settings.use_eye
+    probe = recipe.model_config()
+    tensors = load_tensors(dataset_path, channel_names=probe.channel_names, need=need)
+    config = finetune_config(recipe, tensors, str(dataset_path))
+    label_names = [config.id2label[index] for index in range(config.num_labels)]
+    folds = make_folds(protocol, tensors.subjects, tensors.sessions, tensors.trials,
+                       validation_fraction=settings.validation_fraction, seed=recipe.seed)
+    entries, baseline_entries = [], []
+    all_labels, all_predictions = [], []
+    for number, fold in enumerate(folds):
+        trained = train_fold(accelerator, recipe, config, tensors, name=fold.name, number=number, train=fold.train,
+                             validation=fold.validation, pretrained=pretrained, progress=progress, callback=callback)
+        entries.append(_test_fold(accelerator, recipe, tensors, fold, trained, output_dir, label_names, callback))
+        if accelerator.is_main_process:
+            baseline_entries.append(_baseline_fold(recipe, tensors, fold, config.num_labels))
+        all_labels.append(entries[-1].pop("_labels"))
+        all_predictions.append(entries[-1].pop("_predictions"))
+        accelerator.free_memory()
+    report = None
+    if accelerator.is_main_process:
+        labels, predictions = np.concatenate(all_labels), np.concatenate(all_predictions)
+        report = build_report(
+            recipe=recipe, protocol=protocol, dataset_path=dataset_path, tensors=tensors, folds=entries,
+            baseline=baseline_entries, labels=labels, num_classes=config.num_labels, pretrained=pretrained,
+            runtime=runtime_info(accelerator))
+        write_report(output_dir, report, confusion_matrix(labels, predictions, config.num_labels), label_names)
+    accelerator.wait_for_everyone()
+    return report
+
+
+def _test_fold(accelerator: Accelerator, recipe: Recipe, tensors: EEGTensors, fold: Fold, trained: TrainedFold,
+               output_dir: Path, label_names: list[str], callback: BatchCallback | None) -> dict[str, Any]:
+    settings = recipe.finetune
+    de = normalize(tensors.de, tensors.channel_mask, trained.extractor.de_mean, trained.extractor.de_std)
+    loader = accelerator.prepare(batch_loader(
+        fold_inputs(tensors, fold.test, de, use_signal=settings.use_signal, use_eye=settings.use_eye),
+        batch_size=settings.batch_size, shuffle=False, seed=0, drop_last=False))
+    result = evaluate(trained.model, loader, accelerator, fold=fold.name, phase="test", callback=callback)
+    predictions = result["logits"].argmax(axis=1)
+    folder = output_dir / "folds" / fold.name
+    save_fold_model(trained, accelerator, folder / "model")
+    if accelerator.is_main_process:
+        temporary = folder / "predictions.csv.tmp"
+        temporary.write_text(_predictions_csv(tensors, result, label_names))
+        temporary.replace(folder / "predictions.csv")
+    return {
+        "test_subject": fold.test_subject,
+        "train_subjects": list(fold.train_subjects),
+        "accuracy": accuracy(result["labels"], predictions),
+        "macro_f1": macro_f1(result["labels"], predictions, len(label_names)),
+        "n_test": int(len(predictions)),
+        "n_train": int(len(fold.train)),
+        "n_validation": int(len(fold.validation)),
+        "best_epoch": trained.best_epoch,
+        "validation_accuracy": trained.validation_accuracy,
+        "model": str(Path("folds") / fold.name / "model"),
+        "_labels": result["labels"],
+        "_predictions": predictions,
+    }
+
+
+def _baseline_fold(recipe: Recipe, tensors: EEGTensors, fold: Fold, num_classes: int) -> dict[str, Any]:
+    fitted = np.concatenate([fold.train, fold.validation])
+    mean, std = fit_normalization(tensors.de[fitted], tensors.channel_mask[fitted])
+    de = normalize(tensors.de, tensors.channel_mask, mean, std)
+    predictions = logistic_regression_predictions(
+        _flat(de, fitted), tensors.labels[fitted].numpy(), _flat(de, fold.test), num_classes,
+        l2=recipe.finetune.baseline_l2)
+    labels = tensors.labels[torch.as_tensor(fold.test)].numpy()
+    return {"test_subject": fold.test_subject, "accuracy": accuracy(labels, predictions),
+            "macro_f1": macro_f1(labels, predictions, num_classes), "n_test": int(len(labels))}
+
+
+def _summary(values: list[float]) -> tuple[float, float]:
+    return float(np.mean(values)), float(np.std(values))
+
+
+def build_report(
+    *, recipe: Recipe, protocol: str, dataset_path: str | Path, tensors: EEGTensors, folds: list[dict[str, Any]],
+    baseline: list[dict[str, Any]], labels: np.ndarray, num_classes: int, pretrained: str | Path | None,
+    runtime: dict[str, Any],
+) -> dict[str, Any]:
+    """The ``report.json`` content; means and standard deviations (population, ``ddof=0``) are over folds."""
+    accuracy_mean, accuracy_std = _summary([fold["accuracy"] for fold in folds])
+    f1_mean, f1_std = _summary([fold["macro_f1"] for fold in folds])
+    baseline_mean, baseline_std = _summary([fold["accuracy"] for fold in baseline])
+    baseline_f1_mean, baseline_f1_std = _summary([fold["macro_f1"] for fold in baseline])
+    return {
+        "protocol": protocol,
+        "dataset": {"path": str(dataset_path), "layout": tensors.metadata.get("layout"), "rows": len(tensors),
+                    "subjects": sorted(set(tensors.subjects.tolist())), "classes": tensors.label_names},
+        "simulated": bool(tensors.metadata.get("simulated", False)),
+        "folds": folds,
+        "accuracy_mean": accuracy_mean,
+        "accuracy_std": accuracy_std,
+        "macro_f1_mean": f1_mean,
+        "macro_f1_std": f1_std,
+        "chance_level": chance_level(labels, num_classes),
+        "uniform_chance": 1.0 / num_classes,
+        "baseline": {"name": BASELINE_NAME, "accuracy_mean": baseline_mean, "accuracy_std": baseline_std,
+                     "macro_f1_mean": baseline_f1_mean, "macro_f1_std": baseline_f1_std, "folds": baseline},
+        "pretrained": None if pretrained is None else str(pretrained),
+        "recipe": recipe.to_dict(),
+        "versions": package_versions(),
+        "runtime": runtime,
+    }
