@@ -358,23 +358,29 @@ def match_channels(names: Sequence[str], montage: Sequence[str]) -> tuple[np.nda
     return indices, missing
 
 
-def normalization_statistics(de: np.ndarray, *, min_std: float = 1e-3) -> tuple[list[list[float]], list[list[float]]]:
-    """Mean and standard deviation per channel and band of training DE, for ``MoodReaderFeatureExtractor``.
+def normalization_statistics(
+    values: np.ndarray, *, feature_axes: int = 2, min_std: float = 1e-3
+) -> tuple[list, list]:
+    """Mean and standard deviation per feature of training data, for ``MoodReaderFeatureExtractor``.
 
     Args:
-        de: ``(..., channels, bands)``, e.g. ``(rows, time, channels, bands)`` from the training subjects only.
+        values: DE ``(..., channels, bands)`` (``feature_axes=2``), e.g. ``(rows, time, channels, bands)``, or eye
+            features ``(..., eye_dims)`` (``feature_axes=1``); from the training subjects only.
+        feature_axes: How many trailing axes index the features; the statistics run over all the others.
         min_std: Floor of the standard deviation, so constant features are not blown up.
 
     Returns:
-        ``(de_mean, de_std)``, each nested lists ``(channels, bands)``, ready for the extractor's attributes.
+        ``(mean, std)`` as nested lists of the feature shape (``(channels, bands)`` for DE: the extractor's
+        ``de_mean``/``de_std``; ``(eye_dims,)`` for eye features: ``eye_mean``/``eye_std``).
     """
     source = "normalization_statistics"
-    data = np.asarray(de, dtype=np.float64)
-    if data.ndim < 2 or data.size == 0:
-        _fail(source, "de", "a non-empty array (..., channels, bands)", f"shape {data.shape}")
+    data = np.asarray(values, dtype=np.float64)
+    if data.ndim <= feature_axes or data.size == 0:
+        _fail(source, "values", f"a non-empty array with {feature_axes} feature axes after the sample axes",
+              f"shape {data.shape}")
     if not np.isfinite(data).all():
-        _fail(source, "de", "finite values", f"{int(data.size - np.isfinite(data).sum())} NaN or infinite values")
-    flat = data.reshape(-1, *data.shape[-2:])
+        _fail(source, "values", "finite values", f"{int(data.size - np.isfinite(data).sum())} NaN or infinite values")
+    flat = data.reshape(-1, *data.shape[data.ndim - feature_axes :])
     return flat.mean(axis=0).tolist(), np.maximum(flat.std(axis=0), min_std).tolist()
 
 
@@ -385,7 +391,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
     Raw signals are resampled to ``sampling_rate``, reordered to ``channel_names`` by name, cut into windows, turned
     into DE (:func:`differential_entropy`), smoothed along time, and normalised per channel and band as
     ``(de - de_mean) / de_std``. Electrodes absent from the recording are zero after normalisation and flagged in
-    ``channel_mask``. Saved as ``preprocessor_config.json``.
+    ``channel_mask``. Eye-movement features, for models that use them, are normalised as ``(eye - eye_mean) /
+    eye_std``. Saved as ``preprocessor_config.json``.
 
     Args:
         sampling_rate: Rate in Hz that signals are resampled to (the model's rate).
@@ -397,6 +404,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         moving_average_window: Window, in time steps, of the moving average.
         de_mean: ``None`` or nested lists ``(channels, bands)``: per-feature mean of the training subjects' DE.
         de_std: ``None`` or nested lists ``(channels, bands)``: per-feature standard deviation (positive).
+        eye_mean: ``None`` or a list ``(eye_dims,)``: per-feature mean of the training subjects' eye features.
+        eye_std: ``None`` or a list ``(eye_dims,)``: their standard deviation (positive).
         padding_value: Value of padded time steps when a pipeline batches several recordings.
         padding_side: Side on which they are padded.
 
@@ -423,6 +432,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         moving_average_window: int = 5,
         de_mean: Sequence[Sequence[float]] | None = None,
         de_std: Sequence[Sequence[float]] | None = None,
+        eye_mean: Sequence[float] | None = None,
+        eye_std: Sequence[float] | None = None,
         padding_value: float = 0.0,
         padding_side: str = "right",
         **kwargs,
@@ -437,6 +448,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         self.moving_average_window = moving_average_window
         self.de_mean = None if de_mean is None else np.asarray(de_mean, dtype=np.float64).tolist()
         self.de_std = None if de_std is None else np.asarray(de_std, dtype=np.float64).tolist()
+        self.eye_mean = None if eye_mean is None else np.asarray(eye_mean, dtype=np.float64).tolist()
+        self.eye_std = None if eye_std is None else np.asarray(eye_std, dtype=np.float64).tolist()
         self.padding_value = padding_value
         self.padding_side = padding_side
         self._check_attributes()
@@ -481,6 +494,15 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
                   f"de_std {'set' if self.de_std is not None else 'None'}")
         if self.de_std is not None and not (np.asarray(self.de_std) > 0).all():
             _fail(source, "de_std", "positive standard deviations", "zero or negative values")
+        if (self.eye_mean is None) != (self.eye_std is None):
+            _fail(source, "eye_std", "eye_mean and eye_std both set or both None",
+                  f"eye_mean {'set' if self.eye_mean is not None else 'None'}, "
+                  f"eye_std {'set' if self.eye_std is not None else 'None'}")
+        if self.eye_mean is not None:
+            mean, std = np.asarray(self.eye_mean), np.asarray(self.eye_std)
+            if mean.ndim != 1 or mean.shape != std.shape or not np.isfinite(mean).all() or not (std > 0).all():
+                _fail(source, "eye_std", "finite eye_mean and positive eye_std, two lists of one length",
+                      f"shapes {mean.shape} and {std.shape}")
 
     def __call__(
         self,
@@ -489,6 +511,7 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         sampling_rate: float | None = None,
         channel_names: Sequence[str] | None = None,
         de_features: np.ndarray | None = None,
+        eye_features: np.ndarray | None = None,
         on_missing: str = "raise",
         return_signals: bool = False,
         return_tensors: str | None = "pt",
@@ -505,6 +528,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
                 ``self.channel_names`` with :func:`match_channels`. Without names the rows must already be the
                 montage, in order.
             de_features: Precomputed, already smoothed DE ``(time, channels, bands)``: only reordered and normalised.
+            eye_features: Eye-movement features ``(time, eye_dims)``, one row per DE window, for models with an eye
+                modality; normalised with ``eye_mean``/``eye_std``.
             on_missing: ``"raise"`` (an error names the missing electrodes) or ``"mask"`` (they are zero and
                 ``channel_mask`` is 0 there).
             return_signals: Also return ``eeg_signals``, the resampled signal in µV ``(1, channels, time *
@@ -514,7 +539,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         Returns:
             ``BatchFeature`` with ``de_features`` ``(1, time, channels, bands)`` float32, ``channel_mask``
             ``(1, channels)`` int64 (1 = electrode present), ``attention_mask`` ``(1, time)`` int64 (all 1; a
-            pipeline pads it with 0 when batching), and ``eeg_signals`` if asked.
+            pipeline pads it with 0 when batching), ``eye_features`` ``(1, time, eye_dims)`` float32 if given, and
+            ``eeg_signals`` if asked.
         """
         source = type(self).__name__
         if (signals is None) == (de_features is None):
@@ -561,11 +587,26 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
             "channel_mask": present.astype(np.int64)[None],
             "attention_mask": np.ones((1, steps), dtype=np.int64),
         }
+        if eye_features is not None:
+            outputs["eye_features"] = self._eye_features(eye_features, steps, source)[None]
         if return_signals:
             eeg = np.zeros((1, n_channels, steps * self.samples_per_window), dtype=np.float32)
             eeg[0, present] = resampled[:, : steps * self.samples_per_window]
             outputs["eeg_signals"] = eeg
         return BatchFeature(outputs, tensor_type=return_tensors)
+
+    def _eye_features(self, eye_features: np.ndarray, steps: int, source: str) -> np.ndarray:
+        """``(time, eye_dims)`` checked against the ``steps`` DE windows and normalised, as float32."""
+        eye = np.asarray(eye_features, dtype=np.float64)
+        dims = len(self.eye_mean) if self.eye_mean is not None else None
+        if eye.ndim != 2 or eye.shape[0] != steps or (dims is not None and eye.shape[1] != dims):
+            _fail(source, "eye_features", f"shape ({steps}, {dims or 'eye_dims'}) (time, eye_dims), one row per DE "
+                  "window", f"shape {eye.shape}")
+        if not np.isfinite(eye).all():
+            _fail(source, "eye_features", "finite values", "NaN or infinite values")
+        if self.eye_mean is not None:
+            eye = (eye - np.asarray(self.eye_mean)) / np.asarray(self.eye_std)
+        return eye.astype(np.float32)
 
     def _channel_indices(self, names: Sequence[str] | None, count: int, on_missing: str, source: str) -> np.ndarray:
         if names is None:

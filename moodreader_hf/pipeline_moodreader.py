@@ -97,7 +97,8 @@ class EEGEmotionRecognitionPipeline(Pipeline):
           model's montage in order, ``channel_names``;
         - precomputed, already smoothed DE ``(time, channels, bands)``, with ``channel_names`` unless its channel
           axis is the model's montage;
-        - a dict with the keys ``signals`` or ``de_features``, and optionally ``sampling_rate`` and ``channel_names``.
+        - a dict with the keys ``signals`` or ``de_features``, and optionally ``sampling_rate``, ``channel_names``
+          and ``eye_features`` ``(time, eye_dims)`` (one row per window; required by models with an eye modality).
 
     Parameters:
         sampling_rate: Rate in Hz of an array of signals.
@@ -159,12 +160,14 @@ class EEGEmotionRecognitionPipeline(Pipeline):
         channel_names: Sequence[str] | None = None,
         on_missing: str = "mask",
     ) -> dict[str, Any]:
-        signals = de = None
+        signals = de = eye = None
         if isinstance(inputs, dict):
-            unknown = sorted(set(inputs) - {"signals", "de_features", "sampling_rate", "channel_names"})
+            unknown = sorted(set(inputs) - {"signals", "de_features", "sampling_rate", "channel_names", "eye_features"})
             if unknown or ("signals" in inputs) == ("de_features" in inputs):
                 _fail("inputs", "a dict with 'signals' or 'de_features' (and optionally 'sampling_rate', "
-                      "'channel_names')", f"keys {sorted(inputs)}")
+                      "'channel_names', 'eye_features')", f"keys {sorted(inputs)}")
+            if "eye_features" in inputs:
+                eye = _as_array(inputs["eye_features"], "eye_features")
             sampling_rate = inputs.get("sampling_rate", sampling_rate)
             channel_names = inputs.get("channel_names", channel_names)
             if "signals" in inputs:
@@ -191,6 +194,7 @@ class EEGEmotionRecognitionPipeline(Pipeline):
             sampling_rate=sampling_rate if signals is not None else None,
             channel_names=channel_names,
             de_features=de,
+            eye_features=eye,
             on_missing=on_missing,
             return_tensors="pt",
         )
@@ -198,6 +202,7 @@ class EEGEmotionRecognitionPipeline(Pipeline):
         montage = self.feature_extractor.channel_names
         return {
             "de_features": features["de_features"],
+            "eye_features": features.get("eye_features"),
             "channel_mask": features["channel_mask"],
             "missing_channels": [name for name, here in zip(montage, present) if not here],
         }
@@ -209,17 +214,27 @@ class EEGEmotionRecognitionPipeline(Pipeline):
         batch_segments: int = DEFAULT_BATCH_SEGMENTS,
     ) -> dict[str, Any]:
         de_features, channel_mask = model_inputs["de_features"], model_inputs["channel_mask"]
+        eye_features = model_inputs["eye_features"]
         length = segment_windows or self.default_segment_windows
         total = de_features.shape[1]
         full = total // length
+
+        def segments(features: torch.Tensor | None, first: int, count: int) -> torch.Tensor | None:
+            """``count`` segments of ``length`` windows from segment ``first``: ``(count, length, ...)``."""
+            if features is None:
+                return None
+            return features[0, first * length : (first + count) * length].reshape(count, length, *features.shape[2:])
+
         logits = []
         for first in range(0, full, batch_segments):
             count = min(batch_segments, full - first)
-            chunk = de_features[0, first * length : (first + count) * length].reshape(count, length,
-                                                                                   *de_features.shape[2:])
-            logits.append(self.model(de_features=chunk, channel_mask=channel_mask.expand(count, -1)).logits)
+            logits.append(self.model(de_features=segments(de_features, first, count),
+                                     eye_features=segments(eye_features, first, count),
+                                     channel_mask=channel_mask.expand(count, -1)).logits)
         if total > full * length:
-            logits.append(self.model(de_features=de_features[:, full * length :], channel_mask=channel_mask).logits)
+            tail = slice(full * length, None)
+            logits.append(self.model(de_features=de_features[:, tail], channel_mask=channel_mask,
+                                     eye_features=None if eye_features is None else eye_features[:, tail]).logits)
         starts = list(range(0, total, length))
         return {
             "logits": torch.cat(logits).float(),

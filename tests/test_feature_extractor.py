@@ -76,6 +76,24 @@ def test_precomputed_de_is_only_normalised(statistics):
     assert out["attention_mask"].shape == (1, 7)
 
 
+def test_eye_features_are_normalised_with_training_statistics(tmp_path):
+    rng = np.random.default_rng(5)
+    training_eye = rng.normal(3.0, 2.0, (40, 6, 33))
+    eye_mean, eye_std = normalization_statistics(training_eye, feature_axes=1)
+    np.testing.assert_allclose(eye_mean, training_eye.reshape(-1, 33).mean(axis=0))
+    np.testing.assert_allclose(eye_std, training_eye.reshape(-1, 33).std(axis=0))
+    extractor = MoodReaderFeatureExtractor(eye_mean=eye_mean, eye_std=eye_std)
+    extractor.save_pretrained(tmp_path)
+    loaded = MoodReaderFeatureExtractor.from_pretrained(tmp_path)
+    eye = rng.normal(3.0, 2.0, (7, 33))
+    out = loaded(de_features=np.zeros((7, CHANNELS, 5)), eye_features=eye, return_tensors="np")
+    np.testing.assert_allclose(out["eye_features"][0], (eye - np.array(eye_mean)) / np.array(eye_std), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"field 'eye_features': expected shape \(7, 33\).*got shape \(6, 33\)"):
+        loaded(de_features=np.zeros((7, CHANNELS, 5)), eye_features=eye[:6])
+    with pytest.raises(ValueError, match=r"field 'eye_features': expected shape \(7, 33\).*got shape \(7, 31\)"):
+        loaded(de_features=np.zeros((7, CHANNELS, 5)), eye_features=eye[:, :31])
+
+
 def test_save_and_auto_load_round_trip(tmp_path, statistics):
     AutoFeatureExtractor.register(MoodReaderConfig, MoodReaderFeatureExtractor, exist_ok=True)
     mean, std = statistics
@@ -199,6 +217,9 @@ def test_bad_calls_raise(call, message):
         ({"de_mean": [[0.0] * 5] * CHANNELS}, "both set"),
         ({"de_mean": [[0.0] * 5] * CHANNELS, "de_std": [[0.0] * 5] * CHANNELS}, "positive"),
         ({"channel_names": ["Fp1", "FP1"], "band_edges": [[1, 4]]}, "distinct"),
+        ({"eye_mean": [0.0] * 33}, "eye_mean and eye_std both set"),
+        ({"eye_mean": [0.0] * 33, "eye_std": [1.0] * 31}, "'eye_std'"),
+        ({"eye_mean": [0.0] * 33, "eye_std": [0.0] * 33}, "'eye_std'"),
     ],
 )
 def test_bad_attributes_raise(kwargs, message):

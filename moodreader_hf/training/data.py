@@ -164,6 +164,11 @@ def normalize(de: torch.Tensor, channel_mask: torch.Tensor, mean: Sequence, std:
     return scaled * channel_mask[:, None, :, None].to(de.dtype)
 
 
+def normalize_eye(eye: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    """``(eye - mean) / std`` per feature of ``eye (rows, time, eye_dims)``, as the feature extractor does."""
+    return (eye - torch.tensor(mean, dtype=eye.dtype)) / torch.tensor(std, dtype=eye.dtype)
+
+
 class SlicedRows(Dataset):
     """Rows of named tensors that share their first axis; ``__getitems__`` cuts a whole batch in one slice, so
     a ``DataLoader`` never assembles a batch row by row. Each batch also carries ``row`` (the row numbers)."""

@@ -12,7 +12,7 @@ import torch
 from ..feature_extraction_moodreader import MoodReaderFeatureExtractor
 from ..modeling_moodreader import MoodReaderForEmotionRecognition
 from ..validation import fail
-from .data import load_tensors, normalize
+from .data import load_tensors, normalize, normalize_eye
 from .metrics import accuracy, confusion_matrix, macro_f1
 from .runtime import write_json
 
@@ -36,12 +36,14 @@ def evaluate_model(
     de = tensors.de[rows]
     if extractor.de_mean is not None:
         de = normalize(de, tensors.channel_mask[rows], extractor.de_mean, extractor.de_std)
+    eye = tensors.eye[rows] if config.eye_feature_size else None
+    if eye is not None and extractor.eye_mean is not None:
+        eye = normalize_eye(eye, extractor.eye_mean, extractor.eye_std)
     predictions = []
     with torch.no_grad():
         for start in range(0, len(rows), batch_size):
             part = slice(start, start + batch_size)
-            eye = tensors.eye[rows[part]] if config.eye_feature_size else None
-            logits = model(de_features=de[part], eye_features=eye,
+            logits = model(de_features=de[part], eye_features=None if eye is None else eye[part],
                            channel_mask=tensors.channel_mask[rows[part]]).logits
             predictions.append(logits.argmax(dim=1))
     predicted = torch.cat(predictions).numpy()

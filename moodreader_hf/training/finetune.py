@@ -21,11 +21,11 @@ from accelerate import Accelerator
 from tqdm.auto import tqdm
 
 from ..configuration_moodreader import MoodReaderConfig
-from ..feature_extraction_moodreader import MoodReaderFeatureExtractor
+from ..feature_extraction_moodreader import SMOOTHINGS, MoodReaderFeatureExtractor, normalization_statistics
 from ..modeling_moodreader import MoodReaderForEmotionRecognition
 from ..validation import fail
 from .baseline import BASELINE_NAME, logistic_regression_predictions
-from .data import EEGTensors, batch_loader, fit_normalization, load_tensors, normalize
+from .data import EEGTensors, batch_loader, fit_normalization, load_tensors, normalize, normalize_eye
 from .folds import Fold, make_folds
 from .metrics import accuracy, chance_level, confusion_matrix, macro_f1
 from .pretrain import check_loss
@@ -48,17 +48,25 @@ class TrainedFold:
     validation_accuracy: float
 
 
-def fold_inputs(tensors: EEGTensors, rows: np.ndarray, de: torch.Tensor, *, use_signal: bool,
-                use_eye: bool) -> dict[str, torch.Tensor]:
+def inference_smoothing(metadata: dict[str, Any], recipe: Recipe) -> str:
+    """The smoothing a fold's feature extractor applies at inference: the dataset's own when its metadata names
+    one of :data:`SMOOTHINGS` (DE computed by the builder, or SEED's ``de_LDS``/``de_movingAve``), otherwise (DE
+    distributed without a stated smoothing, as SEED-V's) the recipe's ``dataset.smoothing``."""
+    smoothing = metadata.get("smoothing")
+    return smoothing if smoothing in SMOOTHINGS else recipe.dataset.smoothing
+
+
+def fold_inputs(tensors: EEGTensors, rows: np.ndarray, de: torch.Tensor, eye: torch.Tensor | None = None, *,
+                use_signal: bool, use_eye: bool) -> dict[str, torch.Tensor]:
     """The tensors of ``rows``: normalised ``de``, ``channel_mask``, ``labels``, ``row`` and, if used, ``signal``
-    and ``eye``."""
+    and the normalised ``eye``."""
     index = torch.as_tensor(rows, dtype=torch.long)
     inputs = {"de": de[index], "channel_mask": tensors.channel_mask[index], "labels": tensors.labels[index],
               "row": index}
     if use_signal:
         inputs["signal"] = tensors.signal[index]
     if use_eye:
-        inputs["eye"] = tensors.eye[index]
+        inputs["eye"] = eye[index]
     return inputs
 
 
@@ -105,8 +113,13 @@ def train_fold(
     fitted = np.concatenate([train, validation])
     de_mean, de_std = fit_normalization(tensors.de[fitted], tensors.channel_mask[fitted])
     de = normalize(tensors.de, tensors.channel_mask, de_mean, de_std)
+    eye_mean = eye_std = eye = None
+    if settings.use_eye:
+        eye_mean, eye_std = normalization_statistics(tensors.eye[fitted].numpy(), feature_axes=1)
+        eye = normalize_eye(tensors.eye, eye_mean, eye_std)
     extractor = MoodReaderFeatureExtractor.from_model_config(
-        config, smoothing=tensors.metadata.get("smoothing", recipe.dataset.smoothing), de_mean=de_mean, de_std=de_std)
+        config, smoothing=inference_smoothing(tensors.metadata, recipe), de_mean=de_mean, de_std=de_std,
+        eye_mean=eye_mean, eye_std=eye_std)
     torch.manual_seed(recipe.seed + number)
     if pretrained is None:
         model = MoodReaderForEmotionRecognition(config)
@@ -114,9 +127,9 @@ def train_fold(
         model = MoodReaderForEmotionRecognition.from_pretrained(pretrained, config=config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     flags = {"use_signal": settings.use_signal, "use_eye": settings.use_eye}
-    train_loader = batch_loader(fold_inputs(tensors, train, de, **flags), batch_size=settings.batch_size,
+    train_loader = batch_loader(fold_inputs(tensors, train, de, eye, **flags), batch_size=settings.batch_size,
                                 shuffle=True, seed=recipe.seed + number, drop_last=len(train) >= settings.batch_size)
-    validation_loader = batch_loader(fold_inputs(tensors, validation, de, **flags), batch_size=settings.batch_size,
+    validation_loader = batch_loader(fold_inputs(tensors, validation, de, eye, **flags), batch_size=settings.batch_size,
                                      shuffle=False, seed=0, drop_last=False)
     model, optimizer, train_loader, validation_loader = accelerator.prepare(
         model, optimizer, train_loader, validation_loader)
@@ -258,8 +271,11 @@ def _test_fold(accelerator: Accelerator, recipe: Recipe, tensors: EEGTensors, fo
                output_dir: Path, label_names: list[str], callback: BatchCallback | None) -> dict[str, Any]:
     settings = recipe.finetune
     de = normalize(tensors.de, tensors.channel_mask, trained.extractor.de_mean, trained.extractor.de_std)
+    eye = None
+    if settings.use_eye:
+        eye = normalize_eye(tensors.eye, trained.extractor.eye_mean, trained.extractor.eye_std)
     loader = accelerator.prepare(batch_loader(
-        fold_inputs(tensors, fold.test, de, use_signal=settings.use_signal, use_eye=settings.use_eye),
+        fold_inputs(tensors, fold.test, de, eye, use_signal=settings.use_signal, use_eye=settings.use_eye),
         batch_size=settings.batch_size, shuffle=False, seed=0, drop_last=False))
     result = evaluate(trained.model, loader, accelerator, fold=fold.name, phase="test", callback=callback)
     predictions = result["logits"].argmax(axis=1)

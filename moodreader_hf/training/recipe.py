@@ -18,7 +18,9 @@ import yaml
 from ..configuration_moodreader import MoodReaderConfig
 from ..validation import fail
 
-_NOT_ARCHITECTURE = {"num_labels", "id2label", "label2id"}
+_NOT_ARCHITECTURE = {"num_labels", "id2label", "label2id", "sequence_windows"}
+"""Config fields a recipe's ``model`` section may not set: the labels come from the dataset and
+``sequence_windows`` from the ``dataset`` section."""
 
 
 @dataclass
@@ -119,8 +121,9 @@ class Recipe:
     finetune: FinetuneRecipe = field(default_factory=FinetuneRecipe)
 
     def model_config(self, **labels: Any) -> MoodReaderConfig:
-        """The architecture as a :class:`MoodReaderConfig`; ``labels`` adds ``num_labels``/``id2label``/..."""
-        return MoodReaderConfig(**self.model, **labels)
+        """The architecture as a :class:`MoodReaderConfig`, with ``sequence_windows`` from the dataset section;
+        ``labels`` adds ``num_labels``/``id2label``/..."""
+        return MoodReaderConfig(**self.model, sequence_windows=self.dataset.sequence_windows, **labels)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, as written into reports."""
@@ -182,8 +185,8 @@ def _model_section(values: Any, source: str) -> dict[str, Any]:
         if not _matches(value, float if kind is float else kind):
             fail(source, f"model.{key}", _type_name(float if kind is float else kind),
                  f"{value!r} ({type(value).__name__})")
-    try:
-        MoodReaderConfig(**values)
+    try:  # sequence_windows comes from the dataset section and is checked with it
+        MoodReaderConfig(**values, sequence_windows=1)
     except ValueError as error:
         fail(source, "model", "valid MoodReaderConfig values", str(error).rstrip("."))
     return dict(values)
@@ -234,7 +237,7 @@ def _check_values(recipe: Recipe, source: str) -> None:
             fail(source, key, "a non-negative value", repr(value))
     if not 0 < recipe.finetune.validation_fraction < 1:
         fail(source, "finetune.validation_fraction", "a fraction in (0, 1)", repr(recipe.finetune.validation_fraction))
-    max_windows = recipe.model_config().max_windows
+    max_windows = recipe.model.get("max_windows", MoodReaderConfig.max_windows)
     if recipe.dataset.sequence_windows > max_windows:
         fail(source, "dataset.sequence_windows", f"at most model.max_windows={max_windows}",
              repr(recipe.dataset.sequence_windows))

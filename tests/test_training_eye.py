@@ -1,0 +1,70 @@
+"""Eye-movement features end to end: a simulated SEED-V download, leave-one-subject-out fine-tuning with eye
+features normalised on the training subjects only, and inference through the pipeline with eye features."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from moodreader_hf import MoodReaderFeatureExtractor, MoodReaderForEmotionRecognition
+from moodreader_hf.builders import build_dataset, load_built_dataset
+from moodreader_hf.pipeline_moodreader import TASK, EEGEmotionRecognitionPipeline
+from moodreader_hf.simulation import simulate_seed
+from moodreader_hf.training.evaluate import evaluate_model
+from moodreader_hf.training.finetune import run_finetuning
+from moodreader_hf.training.recipe import load_recipe
+
+from .training_helpers import REPO, write_recipe
+
+
+@pytest.fixture(scope="module")
+def eye_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("seed_v")
+    root = simulate_seed(folder / "raw", n_subjects=3, trial_seconds=16.0, layout="seed-v", seed=3, progress=False)
+    dataset = build_dataset("seed-v", root, folder / "dataset", sequence_windows=2, stride=2, progress=False)
+    recipe_path = write_recipe(
+        folder / "recipe.yaml",
+        dataset={"layout": "seed-v", "sequence_windows": 2, "stride": 2},
+        model={"window_seconds": 4.0, "max_windows": 4, "eye_feature_size": 33},
+        finetune={"epochs": 1, "use_eye": True},
+    )
+    report = run_finetuning(load_recipe(recipe_path), dataset, folder / "run", protocol="loso", progress=False)
+    return folder, dataset, report
+
+
+def test_eye_statistics_come_from_training_subjects_only(eye_run):
+    folder, dataset, report = eye_run
+    rows = load_built_dataset(dataset)[0]["train"].with_format("numpy")[:]
+    subjects, eye = rows["subject"].astype(str), rows["eye"].astype(np.float64)
+    for fold in report["folds"]:
+        extractor = MoodReaderFeatureExtractor.from_pretrained(folder / "run" / fold["model"])
+        training = eye[np.isin(subjects, fold["train_subjects"])].reshape(-1, 33)
+        np.testing.assert_allclose(extractor.eye_mean, training.mean(axis=0), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(extractor.eye_std, np.maximum(training.std(axis=0), 1e-3), rtol=1e-5, atol=1e-6)
+        assert not np.allclose(extractor.eye_mean, eye.reshape(-1, 33).mean(axis=0), rtol=1e-5)
+
+
+def test_evaluation_and_pipeline_normalise_eye_features_as_training_did(eye_run):
+    folder, dataset, report = eye_run
+    fold = report["folds"][0]
+    model_dir = folder / "run" / fold["model"]
+    assert evaluate_model(model_dir, dataset, subjects=[fold["test_subject"]])["accuracy"] == pytest.approx(
+        fold["accuracy"])
+
+    model = MoodReaderForEmotionRecognition.from_pretrained(model_dir).eval()
+    extractor = MoodReaderFeatureExtractor.from_pretrained(model_dir)
+    row = load_built_dataset(dataset)[0]["train"].with_format("numpy")[0]
+    pipe = EEGEmotionRecognitionPipeline(model=model, feature_extractor=extractor, task=TASK, device=-1)
+    result = pipe({"de_features": row["de"], "eye_features": row["eye"]})
+    eye = (row["eye"] - np.array(extractor.eye_mean)) / np.array(extractor.eye_std)
+    de = (row["de"] - np.array(extractor.de_mean)) / np.array(extractor.de_std)
+    with torch.no_grad():
+        expected = model(de_features=torch.tensor(de, dtype=torch.float32)[None],
+                         eye_features=torch.tensor(eye, dtype=torch.float32)[None]).logits.softmax(-1)[0]
+    scores = {entry["label"]: entry["score"] for entry in result["scores"]}
+    for index, probability in enumerate(expected.tolist()):
+        assert scores[model.config.id2label[index]] == pytest.approx(probability, rel=1e-5)
+    with pytest.raises(ValueError, match="eye_features: expected shape"):
+        pipe({"de_features": row["de"]})
+    assert (REPO / "modeling" / "moodreader-seed-v.yaml").is_file()
