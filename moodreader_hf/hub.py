@@ -14,15 +14,14 @@ import json
 import math
 import os
 import shutil
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData, get_token
 
+from .atomic import atomic_folder
 from .configuration_moodreader import MoodReaderConfig
 from .feature_extraction_moodreader import MoodReaderFeatureExtractor, differential_entropy
 from .modeling_moodreader import AUTO_MAP, MoodReaderForEmotionRecognition
@@ -214,26 +213,15 @@ def render_model_card(
     )
 
 
-@contextmanager
-def _staging(target: Path, overwrite: bool) -> Iterator[Path]:
-    """A temporary sibling folder of ``target`` that replaces it when the block ends without error."""
+def check_output_folder(target: Path, overwrite: bool) -> None:
+    """Refuse an existing non-empty ``target`` unless ``overwrite`` is set and it holds a folder this package wrote
+    (with a README.md)."""
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         previous = target.is_dir() and (target / "README.md").is_file()
         if not (overwrite and previous):
             fail(str(target), "output folder", "a new or empty folder, or with --overwrite a folder this command wrote "
                  "before (with a README.md)", "an existing non-empty path")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex}"
-    staging.mkdir()
-    try:
-        yield staging
-        if target.exists():
-            shutil.rmtree(target) if target.is_dir() else target.unlink()
-        os.replace(staging, target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
 
 
 def _check_extractor(config: MoodReaderConfig, extractor: MoodReaderFeatureExtractor, source: str) -> None:
@@ -286,17 +274,18 @@ def build_model_repo(
     card = render_model_card(config, extractor, loaded_report, template=template, repo_id=repo_id, license=license,
                              dataset_id=dataset_id, topomap=TOPOMAP_NAME if topomap is not None else None)
     output_dir = Path(output_dir)
-    with _staging(output_dir, overwrite) as staging:
+    check_output_folder(output_dir, overwrite)
+    with atomic_folder(output_dir) as staging:
         pipe.save_pretrained(staging)
         shutil.copyfile(HANDLER_TEMPLATE, staging / "handler.py")
         card.save(staging / "README.md")
         if topomap is not None:
             shutil.copyfile(topomap, staging / TOPOMAP_NAME)
-        _check_model_repo(staging)
+        check_model_repo(staging)
     return output_dir
 
 
-def _check_model_repo(folder: Path) -> None:
+def check_model_repo(folder: Path) -> None:
     """Fail if the folder lacks a file or a registration that loading with ``trust_remote_code`` needs."""
     missing = [name for name in MODEL_REPO_FILES if not (folder / name).is_file()]
     if missing:

@@ -23,7 +23,6 @@ Quik-Cap places them (below O1/O2, above the inion). Electrodes absent from the 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from .atomic import atomic_path
 from .validation import check_array, fail
 
 if TYPE_CHECKING:
@@ -268,14 +268,11 @@ def plot_topomaps(importance: ElectrodeImportance, path: str | os.PathLike, *, t
             axis.set_title(f"{importance.class_names[label]} · {band}", fontsize=8)
         figure.colorbar(image, ax=axes[:, column].tolist(), shrink=0.6, format="%.2g")
     figure.suptitle(title or f"Electrode importance ({importance.method})", fontsize=10)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.png")
     try:
-        figure.savefig(partial, dpi=110, bbox_inches="tight")
-        os.replace(partial, path)
+        with atomic_path(path) as temporary:
+            figure.savefig(temporary, dpi=110, bbox_inches="tight")
     finally:
         plt.close(figure)
-        partial.unlink(missing_ok=True)
     return path
 
 

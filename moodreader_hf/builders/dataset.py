@@ -45,6 +45,7 @@ from datasets.exceptions import DatasetGenerationError
 from tqdm.auto import tqdm
 
 from .. import __version__
+from ..atomic import replace_folder
 from ..configuration_moodreader import BAND_EDGES, BAND_NAMES, SEED_CHANNEL_NAMES
 from ..feature_extraction_moodreader import MoodReaderFeatureExtractor
 from ..recordings.layouts import count_files, get_layout, iter_trials, label_names, layout_channel_names
@@ -213,21 +214,6 @@ def _check_output_dir(output_dir: Path) -> None:
                  f"{METADATA_FILE}); it would be replaced", "a folder with other files")
 
 
-def _replace_folder(stage: Path, output_dir: Path) -> None:
-    """Move the finished ``stage`` to ``output_dir``; an old dataset there is removed only after the move."""
-    old = output_dir.with_name(f"{output_dir.name}.old-{stage.name.rsplit('-', 1)[-1]}")
-    if output_dir.exists():
-        output_dir.rename(old)
-    try:
-        stage.rename(output_dir)
-    except BaseException:
-        if old.exists():
-            old.rename(output_dir)
-        raise
-    if old.exists():
-        shutil.rmtree(old)
-
-
 def build_dataset(
     layout: str,
     root: str | Path,
@@ -373,7 +359,7 @@ def build_dataset(
         (stage / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
         write_dataset_card(stage / "README.md", metadata, features)
         del dataset
-        _replace_folder(stage, output_dir)
+        replace_folder(stage, output_dir)
     finally:
         if bars_were_enabled:
             datasets.enable_progress_bars()
@@ -448,7 +434,7 @@ def export_parquet(dataset_dir: str | Path, out_dir: str | Path, *, max_rows_per
             shard.to_parquet(str(stage / "data" / f"{SPLIT}-{index:05d}-of-{shards:05d}.parquet"))
         (stage / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
         write_dataset_card(stage / "README.md", metadata, dataset.features, parquet=True)
-        _replace_folder(stage, out_dir)
+        replace_folder(stage, out_dir)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return out_dir

@@ -23,9 +23,7 @@ then renamed.
 from __future__ import annotations
 
 import datetime
-import os
 import pickle
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -34,6 +32,7 @@ import numpy as np
 import scipy.io
 from tqdm.auto import tqdm
 
+from ..atomic import atomic_path
 from ..feature_extraction_moodreader import differential_entropy, lds_smooth, moving_average
 from ..validation import fail
 from .effects import SEED_EMOTIONS, SEED_V_EMOTIONS
@@ -71,15 +70,8 @@ def _generator(seed: int, kind: int, *indices: int) -> np.random.Generator:
 
 def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Write ``path`` through ``write(file)`` into a temporary file of the same folder, then rename it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary, open(temporary, "wb") as file:
+        write(file)
 
 
 def _note(seed: int) -> str:

@@ -6,7 +6,7 @@ The Space folder holds::
     space.json             {"model": <Hub repo id or folder>}, what app.py loads
     requirements.txt       the app's imports pinned to the versions installed here (torch from the CPU index)
     README.md              the Space card: metadata (sdk: gradio, sdk_version, app_file, models, ...) and usage
-    moodreader_explain/    copies of importance.py and validation.py: the topomaps without this package
+    moodreader_explain/    copies of importance.py, atomic.py and validation.py: the topomaps without this package
     examples/simulated-<emotion>.edf   short simulated recordings (not real EEG), one per SEED emotion
     model/                 with copy_model: the model repository folder, so the Space runs offline
 
@@ -30,15 +30,17 @@ from huggingface_hub import SpaceCard, SpaceCardData
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
-from .. import importance, validation
+from .. import atomic, importance, validation
+from ..atomic import atomic_folder, atomic_path
 from ..configuration_moodreader import SEED_CHANNEL_NAMES, SEED_LABELS
-from ..hub import _check_model_repo, _staging, build_model_repo
+from ..hub import build_model_repo, check_model_repo, check_output_folder
 from ..validation import MoodReaderInputError, fail
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "template"
 SPACE_FILES: tuple[str, ...] = (
     "app.py", "space.json", "requirements.txt", "README.md",
-    "moodreader_explain/__init__.py", "moodreader_explain/importance.py", "moodreader_explain/validation.py",
+    "moodreader_explain/__init__.py", "moodreader_explain/atomic.py", "moodreader_explain/importance.py",
+    "moodreader_explain/validation.py",
 )
 """Every file of a Space folder besides ``examples/`` and the optional ``model/``."""
 REQUIREMENTS: tuple[str, ...] = ("torch", "transformers", "numpy", "scipy", "mne", "matplotlib", "gradio")
@@ -51,8 +53,8 @@ SHORT_DESCRIPTION = "EEG emotion recognition with Mood Reader"
 """The Hub allows at most 60 characters."""
 SPACE_TAGS: tuple[str, ...] = ("eeg", "emotion-recognition", "affective-computing", "moodreader", "simulated-data")
 INSTALL_HINT = "pip install 'moodreader-hf[space]'"
-SHIPPED_INIT = ('"""Copies of moodreader-hf\'s importance.py and validation.py (electrode importance and topomaps), '
-                'shipped with the Space so that it does not need the moodreader-hf package."""\n')
+SHIPPED_INIT = ('"""Copies of moodreader-hf\'s importance.py, atomic.py and validation.py (electrode importance and '
+                'topomaps), shipped with the Space so that it does not need the moodreader-hf package."""\n')
 
 
 def _version(distribution: str) -> str:
@@ -74,7 +76,7 @@ def requirements_text() -> str:
 def is_model_repo(folder: Path) -> bool:
     """Whether ``folder`` is a complete model repository folder (as ``moodreader publish`` writes)."""
     try:
-        _check_model_repo(folder)
+        check_model_repo(folder)
     except MoodReaderInputError:
         return False
     return True
@@ -104,12 +106,8 @@ def write_examples(folder: str | os.PathLike, *, seconds: float = EXAMPLE_SECOND
             info = mne.create_info(list(SEED_CHANNEL_NAMES), float(trial.sfreq), "eeg")
             raw = mne.io.RawArray(np.asarray(trial.signal, dtype=np.float64) * 1e-6, info, verbose="error")
             path = folder / f"simulated-{emotion}.edf"
-            partial = folder / f".{path.stem}.{os.getpid()}.edf"
-            try:
-                mne.export.export_raw(partial, raw, fmt="edf", overwrite=True, verbose="error")
-                os.replace(partial, path)
-            finally:
-                partial.unlink(missing_ok=True)
+            with atomic_path(path) as temporary:
+                mne.export.export_raw(temporary, raw, fmt="edf", overwrite=True, verbose="error")
             paths.append(path)
     return paths
 
@@ -196,7 +194,8 @@ def build_space(
     reference, source = _model_reference(os.fspath(model), copy_model)
     requirements = requirements_text()
     output_dir = Path(output_dir)
-    with _staging(output_dir, overwrite) as staging:
+    check_output_folder(output_dir, overwrite)
+    with atomic_folder(output_dir) as staging:
         if source is not None:
             if is_model_repo(source):
                 shutil.copytree(source, staging / MODEL_FOLDER)
@@ -208,7 +207,7 @@ def build_space(
         shipped = staging / "moodreader_explain"
         shipped.mkdir()
         (shipped / "__init__.py").write_text(SHIPPED_INIT, encoding="utf-8")
-        for module in (importance, validation):
+        for module in (atomic, importance, validation):
             shutil.copyfile(module.__file__, shipped / Path(module.__file__).name)
         examples = write_examples(staging / "examples", seconds=example_seconds)
         hub_model = source is None and not Path(reference).is_absolute()

@@ -14,7 +14,7 @@ from ..modeling_moodreader import MoodReaderForEmotionRecognition
 from ..validation import fail
 from .data import load_tensors, normalize, normalize_eye
 from .metrics import accuracy, confusion_matrix, macro_f1
-from .runtime import write_json
+from ..atomic import write_json
 
 
 def evaluate_model(

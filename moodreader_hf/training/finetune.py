@@ -30,7 +30,8 @@ from .folds import Fold, make_folds
 from .metrics import accuracy, chance_level, confusion_matrix, macro_f1
 from .pretrain import check_loss
 from .recipe import Recipe
-from .runtime import check_batch_size, make_accelerator, package_versions, replace_folder, runtime_info
+from ..atomic import replace_folder, write_text
+from .runtime import check_batch_size, make_accelerator, package_versions, runtime_info
 from .report import write_report
 
 BatchCallback = Callable[[str, str, torch.Tensor], None]
@@ -282,9 +283,7 @@ def _test_fold(accelerator: Accelerator, recipe: Recipe, tensors: EEGTensors, fo
     folder = output_dir / "folds" / fold.name
     save_fold_model(trained, accelerator, folder / "model")
     if accelerator.is_main_process:
-        temporary = folder / "predictions.csv.tmp"
-        temporary.write_text(_predictions_csv(tensors, result, label_names))
-        temporary.replace(folder / "predictions.csv")
+        write_text(folder / "predictions.csv", _predictions_csv(tensors, result, label_names))
     return {
         "test_subject": fold.test_subject,
         "train_subjects": list(fold.train_subjects),

@@ -24,7 +24,8 @@ from ..modeling_moodreader import MoodReaderForMaskedEEGModeling
 from ..validation import fail
 from .data import EEGTensors, batch_loader, fit_normalization, load_tensors, normalize
 from .recipe import Recipe
-from .runtime import check_batch_size, make_accelerator, package_versions, replace_folder, runtime_info, write_json
+from ..atomic import replace_folder, write_json
+from .runtime import check_batch_size, make_accelerator, package_versions, runtime_info
 
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "trainer_state.json"

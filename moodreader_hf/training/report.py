@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .runtime import write_json
+from ..atomic import atomic_path, write_json, write_text
 
 
 def markdown_table(report: dict[str, Any]) -> str:
@@ -57,10 +57,9 @@ def plot_confusion_matrix(matrix: np.ndarray, label_names: list[str], path: Path
                   color="white" if shares[row, column] > 0.5 else "black", fontsize=8)
     figure.colorbar(image, ax=axes, fraction=0.046)
     figure.tight_layout()
-    temporary = path.with_name(path.stem + ".tmp.png")
-    figure.savefig(temporary, dpi=120)
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=120)
     plt.close(figure)
-    temporary.replace(path)
 
 
 def write_report(output_dir: Path, report: dict[str, Any], matrix: np.ndarray, label_names: list[str]) -> None:
@@ -69,9 +68,7 @@ def write_report(output_dir: Path, report: dict[str, Any], matrix: np.ndarray, l
     output_dir.mkdir(parents=True, exist_ok=True)
     report = {**report, "confusion_matrix": {"labels": label_names, "counts": matrix.tolist()}}
     write_json(output_dir / "report.json", report)
-    temporary = output_dir / "report.md.tmp"
-    temporary.write_text(markdown_table(report))
-    temporary.replace(output_dir / "report.md")
+    write_text(output_dir / "report.md", markdown_table(report))
     simulated = ", simulated data" if report.get("simulated") else ""
     plot_confusion_matrix(matrix, label_names, output_dir / "confusion_matrix.png",
                           f"{report['protocol'].upper()} test rows, all folds{simulated}")

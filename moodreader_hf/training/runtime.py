@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
-import shutil
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -66,17 +63,3 @@ def package_versions() -> dict[str, str]:
         except PackageNotFoundError:
             found[name] = "not installed"
     return found
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as indented JSON through a temporary file renamed into place."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
-    temporary.replace(path)
-
-
-def replace_folder(temporary: Path, final: Path) -> None:
-    """Move a completely written folder ``temporary`` to ``final``, replacing what was there."""
-    if final.exists():
-        shutil.rmtree(final)
-    temporary.replace(final)
