@@ -17,9 +17,11 @@ from typing import Any
 
 import numpy as np
 import torch
+import transformers
 from accelerate import Accelerator
 from tqdm.auto import tqdm
 
+from ..atomic import replace_folder, write_text
 from ..configuration_moodreader import MoodReaderConfig
 from ..feature_extraction_moodreader import SMOOTHINGS, MoodReaderFeatureExtractor, normalization_statistics
 from ..modeling_moodreader import MoodReaderForEmotionRecognition
@@ -30,7 +32,6 @@ from .folds import Fold, make_folds
 from .metrics import accuracy, chance_level, confusion_matrix, macro_f1
 from .pretrain import check_loss
 from .recipe import Recipe
-from ..atomic import replace_folder, write_text
 from .runtime import check_batch_size, make_accelerator, package_versions, runtime_info
 from .report import write_report
 
@@ -47,6 +48,24 @@ class TrainedFold:
     extractor: MoodReaderFeatureExtractor
     best_epoch: int
     validation_accuracy: float
+
+
+def load_pretrained_encoder(pretrained: str | Path, config: MoodReaderConfig) -> MoodReaderForEmotionRecognition:
+    """A classifier whose encoder (``moodreader.*``) comes from the pre-trained folder and whose fusion and heads
+    start fresh. transformers' report of those expected missing weights is not printed; a folder without the
+    encoder's weights is an error."""
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()
+    try:
+        model, info = MoodReaderForEmotionRecognition.from_pretrained(pretrained, config=config,
+                                                                     output_loading_info=True)
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+    missing = sorted(key for key in info["missing_keys"] if key.startswith("moodreader."))
+    if missing:
+        fail(str(pretrained), "model.safetensors", "the encoder weights of a Mood Reader model (moodreader.*)",
+             f"{len(missing)} encoder tensors missing, e.g. {missing[:3]}")
+    return model
 
 
 def inference_smoothing(metadata: dict[str, Any], recipe: Recipe) -> str:
@@ -125,7 +144,7 @@ def train_fold(
     if pretrained is None:
         model = MoodReaderForEmotionRecognition(config)
     else:
-        model = MoodReaderForEmotionRecognition.from_pretrained(pretrained, config=config)
+        model = load_pretrained_encoder(pretrained, config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     flags = {"use_signal": settings.use_signal, "use_eye": settings.use_eye}
     train_loader = batch_loader(fold_inputs(tensors, train, de, eye, **flags), batch_size=settings.batch_size,

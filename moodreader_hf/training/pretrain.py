@@ -19,12 +19,12 @@ from accelerate import Accelerator
 from tqdm.auto import tqdm
 from transformers import get_cosine_schedule_with_warmup
 
+from ..atomic import replace_folder, write_json
 from ..feature_extraction_moodreader import MoodReaderFeatureExtractor
 from ..modeling_moodreader import MoodReaderForMaskedEEGModeling
 from ..validation import fail
 from .data import EEGTensors, batch_loader, fit_normalization, load_tensors, normalize
 from .recipe import Recipe
-from ..atomic import replace_folder, write_json
 from .runtime import check_batch_size, make_accelerator, package_versions, runtime_info
 
 CHECKPOINTS = "checkpoints"
