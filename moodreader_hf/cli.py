@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable
 
 from .validation import MoodReaderInputError
 
@@ -20,14 +21,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_command(run: Callable[[argparse.Namespace], int | None], args: argparse.Namespace, prog: str) -> int:
+    """``run(args)``; bad input ends with ``"<prog>: error: <message>"`` and exit status 2, not a traceback."""
+    try:
+        return int(run(args) or 0)
+    except MoodReaderInputError as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def script_main(
+    prog: str,
+    description: str,
+    add_arguments: Callable[[argparse.ArgumentParser], None],
+    run: Callable[[argparse.Namespace], int | None],
+    argv: list[str] | None = None,
+) -> int:
+    """A ``scripts/*.py`` entry point (for ``accelerate launch``): the subcommand's arguments, run the same way."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    add_arguments(parser)
+    return run_command(run, parser.parse_args(argv), prog)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``moodreader``; bad input ends with its message and exit status 2, not a traceback."""
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except MoodReaderInputError as error:
-        print(f"moodreader {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    return run_command(args.func, args, f"moodreader {args.command}")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
+from ..cli import script_main
 from ..training.evaluate import evaluate_model
-from ..validation import MoodReaderInputError
 
 HELP = "accuracy, macro-F1 and confusion matrix of a fine-tuned model folder on a built dataset"
 
@@ -33,11 +32,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``scripts/evaluate.py``."""
-    parser = argparse.ArgumentParser(prog="evaluate.py", description=HELP)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except MoodReaderInputError as error:
-        print(f"evaluate.py: error: {error}", file=sys.stderr)
-        return 2
+    return script_main("evaluate.py", HELP, add_arguments, run, argv)

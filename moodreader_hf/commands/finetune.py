@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..cli import script_main
 from ..training.finetune import run_finetuning
 from ..training.pretrain import TrainingDivergedError
 from ..training.recipe import load_recipe
-from ..validation import MoodReaderInputError
 
 HELP = "fine-tune and evaluate per fold (leave-one-subject-out or within-subject); writes report.json"
 
@@ -51,11 +51,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``scripts/finetune.py``."""
-    parser = argparse.ArgumentParser(prog="finetune.py", description=HELP)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except MoodReaderInputError as error:
-        print(f"finetune.py: error: {error}", file=sys.stderr)
-        return 2
+    return script_main("finetune.py", HELP, add_arguments, run, argv)

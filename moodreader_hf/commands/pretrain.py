@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..cli import script_main
 from ..training.pretrain import TrainingDivergedError, run_pretraining
 from ..training.recipe import load_recipe
-from ..validation import MoodReaderInputError
 
 HELP = "pre-train the encoder with masked brain signal modelling (run under `accelerate launch` for several devices)"
 
@@ -45,11 +45,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``scripts/pretrain.py``."""
-    parser = argparse.ArgumentParser(prog="pretrain.py", description=HELP)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except MoodReaderInputError as error:
-        print(f"pretrain.py: error: {error}", file=sys.stderr)
-        return 2
+    return script_main("pretrain.py", HELP, add_arguments, run, argv)

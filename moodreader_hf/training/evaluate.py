@@ -23,8 +23,12 @@ def evaluate_model(
 ) -> dict[str, Any]:
     """Accuracy, macro-F1 and confusion matrix of the model in ``model_dir`` on the rows of ``subjects`` (default:
     all) of the dataset at ``dataset_path``; written to ``output`` as JSON when given."""
-    model = MoodReaderForEmotionRecognition.from_pretrained(model_dir).eval()
-    extractor = MoodReaderFeatureExtractor.from_pretrained(model_dir)
+    try:
+        model = MoodReaderForEmotionRecognition.from_pretrained(model_dir).eval()
+        extractor = MoodReaderFeatureExtractor.from_pretrained(model_dir)
+    except OSError as error:
+        fail(str(model_dir), "model", "a fold's model folder with config.json, weights and preprocessor_config.json",
+             f"{type(error).__name__}: {error}")
     config = model.config
     need = ["de", "label"] + (["eye"] if config.eye_feature_size else [])
     tensors = load_tensors(dataset_path, channel_names=config.channel_names, need=need)
