@@ -12,7 +12,6 @@ within one time step, temporal attention across time steps within one electrode.
 from __future__ import annotations
 
 import math
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -503,7 +502,7 @@ class MoodReaderPreTrainedModel(PreTrainedModel):
         for name in REMOTE_CODE_FILES:
             target = Path(save_directory) / name
             if (here / name).resolve() != target.resolve():
-                shutil.copyfile(here / name, target)
+                target.write_bytes((here / name).read_bytes())
 
 
 def _masks(
