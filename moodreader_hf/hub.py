@@ -176,13 +176,14 @@ def render_model_card(
     dataset_type, dataset_name = _dataset_name(report, dataset_id)
     simulated = bool(report["simulated"]) if report is not None else False
     tags = list(TAGS) + (["simulated-data"] if simulated else [])
+    hub_datasets = [dataset_id] if dataset_id else ([dataset_type] if dataset_type and not simulated else None)
     card_data = ModelCardData(
         model_name=repo_id.split("/")[-1] if repo_id else "moodreader",
         library_name="transformers",
         pipeline_tag=PIPELINE_TAG,
         license=license,
         tags=tags,
-        datasets=[dataset_type] if dataset_type else None,
+        datasets=hub_datasets,
         metrics=list(METRICS),
         widget=[{"structuredData": widget_example(config, extractor)}],
         eval_results=eval_results(report, dataset_type, dataset_name) if report is not None else None,
@@ -253,7 +254,8 @@ def build_model_repo(
         template: The card template.
         repo_id: The Hub id the card's usage examples name.
         license: The card's licence identifier.
-        dataset_id: Hub id of the training dataset for the card's ``datasets`` (default: the report's dataset name).
+        dataset_id: Hub id of the training dataset for the card's ``datasets`` (default: the report's dataset name,
+            unless the data was simulated: then no Hub dataset is named).
         topomap: A PNG of electrode importance to embed in the card (copied as ``electrode_importance.png``).
         overwrite: Replace an existing non-empty ``output_dir``.
 

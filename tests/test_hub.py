@@ -100,7 +100,7 @@ def test_card_metadata_and_model_index_equal_the_report(published):
     assert data.library_name == "transformers"
     assert data.pipeline_tag == "tabular-classification"
     assert {"eeg", "emotion-recognition", "affective-computing", "simulated-data"} <= set(data.tags)
-    assert data.datasets == ["simulated-seed"] and data.license == "apache-2.0"
+    assert data.datasets is None and data.license == "apache-2.0"  # simulated: no Hub dataset is named
     values = {(result.metric_type, result.metric_config): result.metric_value for result in data.eval_results}
     assert values == {("accuracy", None): REPORT["accuracy_mean"], ("accuracy_std", None): REPORT["accuracy_std"],
                       ("f1", "macro"): REPORT["macro_f1_mean"], ("f1_std", "macro"): REPORT["macro_f1_std"]}
@@ -264,3 +264,14 @@ def test_publish_dataset_uploads_parquet_and_card(tmp_path, monkeypatch):
     monkeypatch.setattr(publish_dataset, "export_parquet", lambda *a, **k: pytest.fail("exported without a token"))
     with pytest.raises(MoodReaderInputError, match="hf auth login"):
         publish_dataset.run(args)
+
+
+@pytest.mark.parametrize(
+    ("simulated", "dataset_id", "expected"),
+    [(True, None, None), (False, None, ["simulated-seed"]), (True, "you/my-eeg", ["you/my-eeg"])],
+)
+def test_card_names_a_hub_dataset_only_for_real_data_or_when_given(simulated, dataset_id, expected):
+    config = tiny_config()
+    extractor = MoodReaderFeatureExtractor.from_model_config(config)
+    card = hub.render_model_card(config, extractor, {**REPORT, "simulated": simulated}, dataset_id=dataset_id)
+    assert card.data.datasets == expected
