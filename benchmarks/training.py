@@ -1,6 +1,6 @@
 """Training speed at the SEED recipe size: samples per second and peak memory of pre-training and fine-tuning
 steps, the data loader's share of the step time, and the wall time of a 15-fold LOSO on a SEED-sized set,
-extrapolated from the measured steps.
+extrapolated from measured steps and from whole LOSO folds run end to end on a small simulated SEED-layout set.
 
 Run: ``python benchmarks/training.py [--recipe modeling/moodreader-seed.yaml] [--steps 20]`` (or under
 ``accelerate launch``). SEED size: 15 subjects x 3 sessions x 15 trials of about 235 1-s windows.
@@ -9,14 +9,19 @@ Run: ``python benchmarks/training.py [--recipe modeling/moodreader-seed.yaml] [-
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import resource
+import tempfile
 import time
 from pathlib import Path
 
 import torch
 
 from moodreader_hf import MoodReaderForEmotionRecognition, MoodReaderForMaskedEEGModeling
+from moodreader_hf.builders import build_dataset
+from moodreader_hf.simulation import simulate_seed
 from moodreader_hf.training.data import batch_loader
+from moodreader_hf.training.finetune import run_finetuning
 from moodreader_hf.training.recipe import load_recipe
 from moodreader_hf.training.runtime import make_accelerator
 
@@ -76,11 +81,28 @@ def measure(kind: str, recipe, rows: int, steps: int) -> dict[str, float]:
             "peak_memory_mb": _peak_memory_mb(accelerator.device), "batch_size": settings.batch_size}
 
 
+def measure_folds(recipe, subjects: int) -> tuple[float, int]:
+    """Run one-epoch LOSO folds of ``recipe`` end to end (data loading, training, validation, test, saving) on a
+    simulated SEED-layout set of ``subjects`` subjects; returns (seconds per fold-epoch, training rows per fold)."""
+    with tempfile.TemporaryDirectory(prefix="moodreader-benchmark-") as scratch:
+        root = simulate_seed(Path(scratch) / "raw", n_subjects=subjects, n_sessions=1, trial_seconds=60.0,
+                             progress=False)
+        dataset = build_dataset("seed", root, Path(scratch) / "dataset", progress=False,
+                                sequence_windows=recipe.dataset.sequence_windows, stride=recipe.dataset.stride)
+        one_epoch = dataclasses.replace(recipe, finetune=dataclasses.replace(recipe.finetune, epochs=1))
+        started = time.perf_counter()
+        report = run_finetuning(one_epoch, dataset, Path(scratch) / "run", protocol="loso", progress=False)
+        seconds = time.perf_counter() - started
+    rows = sum(fold["n_test"] for fold in report["folds"])
+    return seconds / len(report["folds"]), rows * (subjects - 1) // subjects
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", default=str(Path(__file__).resolve().parents[1] / "modeling" /
                                                "moodreader-seed.yaml"))
     parser.add_argument("--steps", type=int, default=20, help="measured steps of each kind")
+    parser.add_argument("--fold-subjects", type=int, default=4, help="subjects of the measured LOSO run")
     args = parser.parse_args()
     recipe = load_recipe(args.recipe)
     rows_per_trial = (SEED_TRIAL_WINDOWS - recipe.dataset.sequence_windows) // recipe.dataset.stride + 1
@@ -101,6 +123,12 @@ def main() -> None:
     print(f"LOSO, {SEED_SUBJECTS} folds x at most {recipe.finetune.epochs} epochs: {fold_seconds / 60:.1f} min per "
           f"fold, {SEED_SUBJECTS * fold_seconds / 3600:.2f} h in all (extrapolated from the measured fine-tuning "
           f"steps; evaluation counted at a third of a training step per row; early stopping shortens it)")
+    fold_epoch_seconds, measured_rows = measure_folds(recipe, args.fold_subjects)
+    measured_fold_seconds = recipe.finetune.epochs * fold_epoch_seconds * fold_rows / measured_rows
+    print(f"LOSO from measured folds: {args.fold_subjects} one-epoch folds of {measured_rows} training rows took "
+          f"{fold_epoch_seconds:.1f} s each end to end; scaled to {fold_rows:.0f} rows and {recipe.finetune.epochs} "
+          f"epochs: {measured_fold_seconds / 60:.1f} min per fold, {SEED_SUBJECTS * measured_fold_seconds / 3600:.2f} h "
+          f"in all")
     print(f"pre-training {recipe.pretrain.steps} steps: "
           f"{recipe.pretrain.steps * recipe.pretrain.batch_size / results['pretrain']['samples_per_second'] / 3600:.2f} h")
 
