@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..validation import check_array, fail
-from .seed import require_folder
+from .seed import subject_files
 from .trial import Trial
 
 DEAP_CHANNEL_NAMES: tuple[str, ...] = (
@@ -45,15 +45,7 @@ _FILE_NAME = re.compile(r"^s(\d+)\.dat$")
 
 def deap_files(root: str | Path) -> list[Path]:
     """List ``data_preprocessed_python/sXX.dat`` ordered by subject."""
-    folder = require_folder(Path(root) / "data_preprocessed_python")
-    files = []
-    for path in folder.glob("*.dat"):
-        if _FILE_NAME.match(path.name) is None:
-            fail(str(path), "file name", "'sXX.dat' (e.g. 's01.dat')", repr(path.name))
-        files.append(path)
-    if not files:
-        fail(str(folder), "files", "at least one 'sXX.dat' file", "none")
-    return sorted(files, key=lambda path: int(_FILE_NAME.match(path.name).group(1)))
+    return subject_files(Path(root) / "data_preprocessed_python", ".dat", _FILE_NAME, "'sXX.dat' (e.g. 's01.dat')")
 
 
 def deap_label_names(target: str = "valence") -> tuple[str, str]:

@@ -50,6 +50,21 @@ def require_folder(folder: Path) -> Path:
     return folder
 
 
+def subject_files(folder: Path, extension: str, pattern: re.Pattern[str], example: str) -> list[Path]:
+    """The ``extension`` files of ``folder``, whose names must match ``pattern`` (its first group is the subject
+    number), ordered by subject. A file with another name, or no file at all, is an error; ``example`` shows the
+    expected name in the message (e.g. ``"'sXX.dat'"``)."""
+    folder = require_folder(folder)
+    files = []
+    for path in folder.glob(f"*{extension}"):
+        if pattern.match(path.name) is None:
+            fail(str(path), "file name", example, repr(path.name))
+        files.append(path)
+    if not files:
+        fail(str(folder), "files", f"at least one {example} file", "none")
+    return sorted(files, key=lambda path: int(pattern.match(path.name).group(1)))
+
+
 def seed_session_files(folder: Path) -> list[SessionFile]:
     """List ``<subject>_<yyyymmdd>.mat`` files of ``folder`` with sessions ranked by date, by subject then session.
 
@@ -119,16 +134,22 @@ def iter_seed_features(root: str | Path, feature: str = "de_LDS") -> Iterator[Tr
             require_shape(file.path, shapes, key, (62, None, 5), _DE_DIMS)
         arrays = load_mat(file.path, keys)
         for index, key in enumerate(keys):
-            de = check_array(arrays[key], source=str(file.path), field=key, shape=(62, None, 5), dims=_DE_DIMS)
             yield Trial(
                 subject=file.subject,
                 session=file.session,
                 trial=index + 1,
                 label=int(labels[index]),
-                de=np.ascontiguousarray(de.transpose(1, 0, 2)),
+                de=de_from_mat(arrays[key], file.path, key),
                 window_seconds=1.0,
                 source=str(file.path),
             )
+
+
+def de_from_mat(array: np.ndarray, path: Path, key: str) -> np.ndarray:
+    """A SEED-family DE array ``(62, time, 5)`` (electrodes, windows, bands) of ``key`` in ``path``, checked and
+    returned as ``(time, channels, bands)`` float32."""
+    de = check_array(array, source=str(path), field=key, shape=(62, None, 5), dims=_DE_DIMS)
+    return np.ascontiguousarray(de.transpose(1, 0, 2))
 
 
 def _raw_prefix(path: Path, shapes: dict[str, tuple[int, ...]]) -> str:

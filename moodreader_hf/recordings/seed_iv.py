@@ -18,7 +18,7 @@ import numpy as np
 
 from ..validation import check_array, fail
 from .matfile import load_mat, mat_shapes, require_shape
-from .seed import SEED_FEATURES, SessionFile, require_folder, seed_session_files
+from .seed import SEED_FEATURES, SessionFile, de_from_mat, require_folder, seed_session_files
 from .trial import Trial
 
 SEED_IV_LABEL_NAMES: tuple[str, ...] = ("neutral", "sad", "fear", "happy")
@@ -69,13 +69,12 @@ def iter_seed_iv(root: str | Path, feature: str = "de_LDS", with_eye: bool = Tru
             eyes = list(_read_eye(Path(root), file, windows))
         arrays = load_mat(file.path, keys)
         for index, key in enumerate(keys):
-            de = check_array(arrays[key], source=str(file.path), field=key, shape=(62, None, 5), dims=_DE_DIMS)
             yield Trial(
                 subject=file.subject,
                 session=file.session,
                 trial=index + 1,
                 label=SEED_IV_SESSION_LABELS[file.session][index],
-                de=np.ascontiguousarray(de.transpose(1, 0, 2)),
+                de=de_from_mat(arrays[key], file.path, key),
                 eye=eyes[index],
                 window_seconds=SEED_IV_WINDOW_SECONDS,
                 source=str(file.path),

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..validation import check_array, fail
-from .seed import require_folder
+from .seed import subject_files
 from .trial import Trial
 
 SEED_V_LABEL_NAMES: tuple[str, ...] = ("disgust", "fear", "sad", "neutral", "happy")
@@ -37,15 +37,7 @@ _FILE_NAME = re.compile(r"^(\d+)_123\.npz$")
 
 def seed_v_files(root: str | Path) -> list[Path]:
     """List ``EEG_DE_features/<subject>_123.npz`` ordered by subject."""
-    folder = require_folder(Path(root) / "EEG_DE_features")
-    files = []
-    for path in folder.glob("*.npz"):
-        if _FILE_NAME.match(path.name) is None:
-            fail(str(path), "file name", "'<subject>_123.npz' (e.g. '1_123.npz')", repr(path.name))
-        files.append(path)
-    if not files:
-        fail(str(folder), "files", "at least one '<subject>_123.npz' file", "none")
-    return sorted(files, key=lambda path: int(path.name.split("_")[0]))
+    return subject_files(Path(root) / "EEG_DE_features", ".npz", _FILE_NAME, "'<subject>_123.npz' (e.g. '1_123.npz')")
 
 
 def _load_pickled_dict(path: Path, key: str) -> dict[int, np.ndarray]:
