@@ -19,12 +19,80 @@ SEED_CHANNEL_NAMES: tuple[str, ...] = (
 )  # fmt: skip
 """The 62 electrodes of SEED, SEED-IV and SEED-V (ESI NeuroScan, extended 10-20), in the datasets' order."""
 
+ELECTRODE_VOCABULARY: tuple[str, ...] = (
+    "Fp1", "Fpz", "Fp2", "AF9", "AF7", "AF5", "AF3", "AF1", "AFz", "AF2", "AF4", "AF6", "AF8", "AF10", "F9", "F7",
+    "F5", "F3", "F1", "Fz", "F2", "F4", "F6", "F8", "F10", "FT9", "FT7", "FC5", "FC3", "FC1", "FCz", "FC2", "FC4",
+    "FC6", "FT8", "FT10", "T9", "T7", "C5", "C3", "C1", "Cz", "C2", "C4", "C6", "T8", "T10", "TP9", "TP7", "CP5",
+    "CP3", "CP1", "CPz", "CP2", "CP4", "CP6", "TP8", "TP10", "P9", "P7", "P5", "P3", "P1", "Pz", "P2", "P4", "P6",
+    "P8", "P10", "PO9", "PO7", "PO5", "PO3", "PO1", "POz", "PO2", "PO4", "PO6", "PO8", "PO10", "O1", "Oz", "O2",
+    "I1", "Iz", "I2", "AFp9h", "AFp7h", "AFp5h", "AFp3h", "AFp1h", "AFp2h", "AFp4h", "AFp6h", "AFp8h", "AFp10h",
+    "AFF9h", "AFF7h", "AFF5h", "AFF3h", "AFF1h", "AFF2h", "AFF4h", "AFF6h", "AFF8h", "AFF10h", "FFT9h", "FFT7h",
+    "FFC5h", "FFC3h", "FFC1h", "FFC2h", "FFC4h", "FFC6h", "FFT8h", "FFT10h", "FTT9h", "FTT7h", "FCC5h", "FCC3h",
+    "FCC1h", "FCC2h", "FCC4h", "FCC6h", "FTT8h", "FTT10h", "TTP9h", "TTP7h", "CCP5h", "CCP3h", "CCP1h", "CCP2h",
+    "CCP4h", "CCP6h", "TTP8h", "TTP10h", "TPP9h", "TPP7h", "CPP5h", "CPP3h", "CPP1h", "CPP2h", "CPP4h", "CPP6h",
+    "TPP8h", "TPP10h", "PPO9h", "PPO7h", "PPO5h", "PPO3h", "PPO1h", "PPO2h", "PPO4h", "PPO6h", "PPO8h", "PPO10h",
+    "POO9h", "POO7h", "POO5h", "POO3h", "POO1h", "POO2h", "POO4h", "POO6h", "POO8h", "POO10h", "OI1h", "OI2h",
+    "Fp1h", "Fp2h", "AF9h", "AF7h", "AF5h", "AF3h", "AF1h", "AF2h", "AF4h", "AF6h", "AF8h", "AF10h", "F9h", "F7h",
+    "F5h", "F3h", "F1h", "F2h", "F4h", "F6h", "F8h", "F10h", "FT9h", "FT7h", "FC5h", "FC3h", "FC1h", "FC2h", "FC4h",
+    "FC6h", "FT8h", "FT10h", "T9h", "T7h", "C5h", "C3h", "C1h", "C2h", "C4h", "C6h", "T8h", "T10h", "TP9h", "TP7h",
+    "CP5h", "CP3h", "CP1h", "CP2h", "CP4h", "CP6h", "TP8h", "TP10h", "P9h", "P7h", "P5h", "P3h", "P1h", "P2h",
+    "P4h", "P6h", "P8h", "P10h", "PO9h", "PO7h", "PO5h", "PO3h", "PO1h", "PO2h", "PO4h", "PO6h", "PO8h", "PO10h",
+    "O1h", "O2h", "I1h", "I2h", "AFp9", "AFp7", "AFp5", "AFp3", "AFp1", "AFpz", "AFp2", "AFp4", "AFp6", "AFp8",
+    "AFp10", "AFF9", "AFF7", "AFF5", "AFF3", "AFF1", "AFFz", "AFF2", "AFF4", "AFF6", "AFF8", "AFF10", "FFT9",
+    "FFT7", "FFC5", "FFC3", "FFC1", "FFCz", "FFC2", "FFC4", "FFC6", "FFT8", "FFT10", "FTT9", "FTT7", "FCC5", "FCC3",
+    "FCC1", "FCCz", "FCC2", "FCC4", "FCC6", "FTT8", "FTT10", "TTP9", "TTP7", "CCP5", "CCP3", "CCP1", "CCPz", "CCP2",
+    "CCP4", "CCP6", "TTP8", "TTP10", "TPP9", "TPP7", "CPP5", "CPP3", "CPP1", "CPPz", "CPP2", "CPP4", "CPP6", "TPP8",
+    "TPP10", "PPO9", "PPO7", "PPO5", "PPO3", "PPO1", "PPOz", "PPO2", "PPO4", "PPO6", "PPO8", "PPO10", "POO9",
+    "POO7", "POO5", "POO3", "POO1", "POOz", "POO2", "POO4", "POO6", "POO8", "POO10", "OI1", "OIz", "OI2", "M1",
+    "M2", "A1", "A2", "CB1", "CB2",
+)  # fmt: skip
+"""The one electrode vocabulary of every Mood Reader model: MNE's ``standard_1005`` names (without the old 10-20
+names T3, T4, T5, T6, which are aliases of T7, T8, P7, P8) plus the NeuroScan cerebellar electrodes CB1 and CB2 of
+SEED. An electrode's id is its index here, whatever dataset it comes from."""
+
+ELECTRODE_ALIASES: dict[str, str] = {"t3": "t7", "t4": "t8", "t5": "p7", "t6": "p8"}
+"""Old 10-20 names (lower case) and the 10-10 names they stand for."""
+
+
+def electrode_key(name: str) -> str:
+    """A channel name reduced for matching: case-insensitive, without a leading ``"EEG "``, a ``"-REF"`` or
+    ``"-LE"`` suffix, and dots (PhysioNet EDF files name channels ``"Fp1."``, ``"Fc5."``)."""
+    key = str(name).strip()
+    if key[:4].upper() == "EEG ":
+        key = key[4:]
+    key = key.replace(".", "").strip().upper()
+    for suffix in ("-REF", "-LE"):
+        if key.endswith(suffix):
+            key = key[: -len(suffix)]
+    return key.strip().lower()
+
+
+_VOCABULARY_INDEX: dict[str, int] = {electrode_key(name): index for index, name in enumerate(ELECTRODE_VOCABULARY)}
+
+
+def electrode_index(name: str) -> int | None:
+    """Id of the electrode ``name`` in :data:`ELECTRODE_VOCABULARY` (matched with :func:`electrode_key` and the
+    :data:`ELECTRODE_ALIASES`), or ``None`` when it is not an electrode of the vocabulary."""
+    key = electrode_key(name)
+    return _VOCABULARY_INDEX.get(ELECTRODE_ALIASES.get(key, key))
+
+
+def electrode_ids(names: list[str] | tuple[str, ...], source: str = "electrode_ids") -> list[int]:
+    """Vocabulary ids of ``names``; a name outside the vocabulary raises ``ValueError`` naming it."""
+    ids = [electrode_index(name) for name in names]
+    unknown = [name for name, index in zip(names, ids) if index is None]
+    if unknown:
+        raise ValueError(f"{source}: field 'channel_names': expected electrode names of the 10-05 system (MNE "
+                         f"standard_1005) or CB1/CB2, got {unknown}.")
+    return ids
+
 BAND_NAMES: tuple[str, ...] = ("delta", "theta", "alpha", "beta", "gamma")
 BAND_EDGES: tuple[tuple[float, float], ...] = ((1.0, 4.0), (4.0, 8.0), (8.0, 14.0), (14.0, 31.0), (31.0, 50.0))
 """Band edges in Hz, ``[low, high)``, as in the SEED papers."""
 
 SEED_LABELS: dict[int, str] = {0: "negative", 1: "neutral", 2: "positive"}
 INTERLINK_MODES: tuple[str, ...] = ("cross", "sequential", "none")
+STREAMS: tuple[str, ...] = ("de", "signal")
 FUSION_LEVELS: tuple[str, ...] = ("token", "feature", "decision")
 
 
@@ -35,10 +103,15 @@ class MoodReaderConfig(PreTrainedConfig):
     Every default below is this package's choice (the paper's numbers are not public), tuned to be small enough
     to train on a CPU.
 
+    Electrodes are known by their id in :data:`ELECTRODE_VOCABULARY`, never by their position in one dataset's list:
+    a batch carries its channels (``electrode_ids``), and no weight of the encoder, the poolers or the MBSM decoder
+    has a size that depends on the number of channels, so one pre-trained encoder serves every montage.
+
     Args:
-        num_channels: Number of electrodes; equals ``len(channel_names)``.
+        num_channels: Number of electrodes of the default montage; equals ``len(channel_names)``.
         num_bands: Number of frequency bands of the DE features; equals ``len(band_names)``.
-        channel_names: Electrode names of the montage, in the order of the model's channel axis.
+        channel_names: The default montage: the electrodes of a batch given without ``electrode_ids`` (and of the
+            feature extractor built from this config), all in :data:`ELECTRODE_VOCABULARY`.
         band_names: Names of the DE bands, in the order of the model's band axis.
         band_edges: ``(low, high)`` edges in Hz of each band.
         sampling_rate: Sampling rate in Hz of ``eeg_signals``.
@@ -63,6 +136,10 @@ class MoodReaderConfig(PreTrainedConfig):
         decoder_num_hidden_layers: Interlinked layers in the MBSM decoder.
         eye_feature_size: Eye-movement features per window; 0 means the model has no eye modality (SEED-V: 33).
         signal_patch_size: Samples of raw signal per raw-signal token; must divide one window's samples.
+        streams: The token streams the model builds and, for emotion recognition, needs as inputs: ``"de"`` (DE
+            tokens, ``de_features``) and/or ``"signal"`` (raw-signal patches, ``eeg_signals``). MBSM pre-training on
+            a raw-EEG corpus uses ``["signal"]``.
+        num_pooling_queries: Learned queries of the attention pooler that turns a token grid into one vector.
         fusion_levels: Where the modalities are fused: ``"token"`` (DE tokens attend to the raw-signal tokens of
             the same electrode), ``"feature"`` (gated sum of pooled representations), ``"decision"`` (weighted
             average of per-modality logits).
@@ -101,6 +178,8 @@ class MoodReaderConfig(PreTrainedConfig):
     decoder_num_hidden_layers: int = 1
     eye_feature_size: int = 0
     signal_patch_size: int = 50
+    streams: list[str] | tuple[str, ...] = ("de",)
+    num_pooling_queries: int = 4
     fusion_levels: list[str] | tuple[str, ...] = FUSION_LEVELS
 
     def __post_init__(self, **kwargs):
@@ -110,8 +189,32 @@ class MoodReaderConfig(PreTrainedConfig):
         self.band_names = list(self.band_names)
         self.band_edges = [[float(low), float(high)] for low, high in self.band_edges]
         self.fusion_levels = list(self.fusion_levels)
+        self.streams = list(self.streams)
         super().__post_init__(**kwargs)
         self._check_values()
+
+    @classmethod
+    def from_dict(cls, config_dict: dict, **kwargs):
+        """As transformers does; a config saved before the electrode vocabulary (no ``streams`` field) is refused
+        with what changed, since its weights are tied to one montage."""
+        if config_dict.get("model_type") == cls.model_type and "streams" not in config_dict:
+            raise ValueError(
+                "MoodReaderConfig: field 'streams': expected a config saved by moodreader-hf 0.2 or later (one "
+                "electrode vocabulary for every montage), got a config without it: this folder was saved when each "
+                "model was bound to one montage (electrode embeddings and poolers sized by num_channels); its "
+                "weights cannot be loaded by this version. Pre-train or fine-tune it again."
+            )
+        return super().from_dict(config_dict, **kwargs)
+
+    @property
+    def vocabulary_size(self) -> int:
+        """Rows of every electrode embedding: the size of :data:`ELECTRODE_VOCABULARY`."""
+        return len(ELECTRODE_VOCABULARY)
+
+    @property
+    def default_electrode_ids(self) -> list[int]:
+        """Vocabulary ids of ``channel_names``."""
+        return electrode_ids(self.channel_names, "MoodReaderConfig")
 
     @property
     def samples_per_window(self) -> int:
@@ -127,6 +230,7 @@ class MoodReaderConfig(PreTrainedConfig):
         for name in (
             "num_channels", "num_bands", "sampling_rate", "max_windows", "hidden_size", "num_hidden_layers",
             "num_attention_heads", "intermediate_size", "decoder_hidden_size", "signal_patch_size",
+            "num_pooling_queries",
         ):  # fmt: skip
             _require(name, getattr(self, name), isinstance(getattr(self, name), int) and getattr(self, name) > 0,
                      "a positive integer")
@@ -151,6 +255,12 @@ class MoodReaderConfig(PreTrainedConfig):
                  self.decoder_hidden_size % self.num_attention_heads == 0,
                  f"a multiple of num_attention_heads={self.num_attention_heads}")
         _require("interlink", self.interlink, self.interlink in INTERLINK_MODES, f"one of {INTERLINK_MODES}")
+        _require("streams", self.streams,
+                 bool(self.streams) and set(self.streams) <= set(STREAMS) and len(set(self.streams)) == len(self.streams),
+                 f"a non-empty list of distinct streams from {STREAMS}")
+        unknown_names = [name for name in self.channel_names if electrode_index(name) is None]
+        _require("channel_names", unknown_names, not unknown_names,
+                 "electrode names of the vocabulary (MNE standard_1005 or CB1/CB2)")
         unknown_levels = sorted(set(self.fusion_levels) - set(FUSION_LEVELS))
         _require("fusion_levels", self.fusion_levels, not unknown_levels, f"a subset of {FUSION_LEVELS}")
         _require("channel_names", f"{len(self.channel_names)} names", len(self.channel_names) == self.num_channels,
@@ -184,4 +294,7 @@ def _require(field: str, value, ok: bool, expected: str) -> None:
         raise ValueError(f"MoodReaderConfig.{field}: expected {expected}, got {value!r}.")
 
 
-__all__ = ["MoodReaderConfig", "SEED_CHANNEL_NAMES", "BAND_NAMES", "BAND_EDGES", "SEED_LABELS"]
+__all__ = [
+    "MoodReaderConfig", "SEED_CHANNEL_NAMES", "BAND_NAMES", "BAND_EDGES", "SEED_LABELS", "ELECTRODE_VOCABULARY",
+    "ELECTRODE_ALIASES", "STREAMS", "electrode_key", "electrode_index", "electrode_ids",
+]

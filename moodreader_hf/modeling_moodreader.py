@@ -118,34 +118,67 @@ def check_model_inputs(
     attention_mask: torch.Tensor | None = None,
     channel_mask: torch.Tensor | None = None,
     labels: torch.Tensor | None = None,
+    electrode_ids: torch.Tensor | None = None,
     require_eye: bool = False,
+    required_streams: tuple[str, ...] = (),
 ) -> None:
     """Raise ``ValueError`` stating the expected and the received shape of any input that does not fit ``config``.
 
     Shapes: ``de_features (batch, time, channels, bands)``, ``eeg_signals (batch, channels, samples)`` with
     ``samples = time * samples_per_window``, ``eye_features (batch, time, eye_feature_size)``,
-    ``attention_mask (batch, time)``, ``channel_mask (batch, channels)``, ``labels (batch,)``. No broadcasting.
+    ``attention_mask (batch, time)``, ``channel_mask (batch, channels)``, ``electrode_ids (batch, channels)`` or
+    ``(channels,)`` vocabulary ids, ``labels (batch,)``. Any number of channels; without ``electrode_ids`` they
+    must be the ``config.num_channels`` electrodes of ``config.channel_names``. No broadcasting otherwise.
+    ``required_streams`` names the streams whose input must be given.
     """
-    channels, bands = config.num_channels, config.num_bands
+    bands = config.num_bands
     if de_features is None and eeg_signals is None:
         raise ValueError("Expected de_features (batch, time, channels, bands) or eeg_signals (batch, channels, samples).")
+    for stream, name, value, shape in (("de", "de_features", de_features, "(batch, time, channels, bands)"),
+                                       ("signal", "eeg_signals", eeg_signals, "(batch, channels, samples)")):
+        if value is None and stream in required_streams:
+            raise ValueError(f"{name}: expected shape {shape} (the model was built with the {stream!r} stream, "
+                             f"config.streams={config.streams}), got none.")
+        if value is not None and stream not in config.streams:
+            raise ValueError(f"{name}: expected none (the model has no {stream!r} stream, config.streams="
+                             f"{config.streams}), got shape {tuple(value.shape)}.")
     if de_features is not None:
-        _check_shape("de_features", de_features, (None, None, channels, bands), "(batch, time, channels, bands)")
+        _check_shape("de_features", de_features, (None, None, None, bands), "(batch, time, channels, bands)")
     if eeg_signals is not None:
-        _check_shape("eeg_signals", eeg_signals, (None, channels, None), "(batch, channels, samples)")
+        _check_shape("eeg_signals", eeg_signals, (None, None, None), "(batch, channels, samples)")
         samples = eeg_signals.shape[-1]
         if samples % config.samples_per_window:
             raise ValueError(
                 f"eeg_signals: expected a whole number of {config.window_seconds} s windows "
                 f"({config.samples_per_window} samples each at {config.sampling_rate} Hz), got {samples} samples."
             )
-    batch = (de_features if de_features is not None else eeg_signals).shape[0]
+    reference = de_features if de_features is not None else eeg_signals
+    batch = reference.shape[0]
+    channels = de_features.shape[2] if de_features is not None else eeg_signals.shape[1]
     windows = de_features.shape[1] if de_features is not None else eeg_signals.shape[-1] // config.samples_per_window
     if not 1 <= windows <= config.max_windows:
-        raise ValueError(f"de_features: expected 1 to max_windows={config.max_windows} windows, got {windows}.")
+        name = "de_features" if de_features is not None else "eeg_signals"
+        raise ValueError(f"{name}: expected 1 to max_windows={config.max_windows} windows, got {windows}.")
+    if channels == 0:
+        raise ValueError("de_features: expected at least one channel, got 0.")
     if de_features is not None and eeg_signals is not None:
         expected = (batch, channels, windows * config.samples_per_window)
         _check_shape("eeg_signals", eeg_signals, expected, f"(batch, channels, time * {config.samples_per_window})")
+    if electrode_ids is None:
+        if channels != config.num_channels:
+            raise ValueError(
+                f"electrode_ids: expected vocabulary ids (batch, {channels}) for a batch of {channels} channels (the "
+                f"default montage config.channel_names has {config.num_channels}), got none."
+            )
+    else:
+        if not isinstance(electrode_ids, torch.Tensor) or electrode_ids.dtype.is_floating_point or (
+                electrode_ids.shape not in ((channels,), (batch, channels))):
+            got = tuple(electrode_ids.shape) if isinstance(electrode_ids, torch.Tensor) else type(electrode_ids).__name__
+            raise ValueError(f"electrode_ids: expected integer ids of shape ({batch}, {channels}) or ({channels},), "
+                             f"got {got}.")
+        if bool(((electrode_ids < 0) | (electrode_ids >= config.vocabulary_size)).any()):
+            raise ValueError(f"electrode_ids: expected ids in [0, {config.vocabulary_size}) (ELECTRODE_VOCABULARY), "
+                             f"got {sorted(set(electrode_ids.flatten().tolist()))[:10]}.")
     if eye_features is not None:
         if config.eye_feature_size == 0:
             raise ValueError(
@@ -397,41 +430,63 @@ class MoodReaderEncoder(nn.Module):
         return _EncoderOutput(self.norm(grid), hidden_states, spatial_attentions, temporal_attentions)
 
 
-class MoodReaderDEEmbeddings(nn.Module):
-    """DE tokens: ``(batch, time, channels, bands) -> (batch, time, channels, hidden)``, a linear embedding of each
-    token's bands plus a learned electrode embedding and a learned window-position embedding."""
+class MoodReaderTokenEmbeddings(nn.Module):
+    """Token grids from per-token content: ``content (batch, time, channels, hidden)`` plus a learned electrode
+    embedding (looked up by vocabulary id, so any montage fits) and a learned time-position embedding.
 
-    def __init__(self, config: MoodReaderConfig):
+    MBSM replaces the *content* of masked tokens by the mask token before the electrode and time embeddings are
+    added, so a masked token still knows where on the scalp and when it is, and two masked electrodes of one time
+    step are told apart.
+    """
+
+    def __init__(self, config: MoodReaderConfig, max_positions: int):
         super().__init__()
-        self.band_projection = nn.Linear(config.num_bands, config.hidden_size)
-        self.electrode_embeddings = nn.Parameter(torch.zeros(config.num_channels, config.hidden_size))
-        self.time_embeddings = nn.Embedding(config.max_windows, config.hidden_size)
+        self.electrode_embeddings = nn.Embedding(config.vocabulary_size, config.hidden_size)
+        self.time_embeddings = nn.Embedding(max_positions, config.hidden_size)
         self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
-    def forward(self, de_features: torch.Tensor) -> torch.Tensor:
-        positions = torch.arange(de_features.shape[1], device=de_features.device)
-        tokens = self.band_projection(de_features) + self.electrode_embeddings
-        tokens = tokens + self.time_embeddings(positions)[:, None, :]
+    def forward(
+        self,
+        content: torch.Tensor,
+        electrode_ids: torch.Tensor,
+        token_mask: torch.Tensor | None = None,
+        mask_token: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``electrode_ids (batch, channels)`` vocabulary ids; ``token_mask (batch, time, channels)`` bool: true
+        where ``content`` is replaced by ``mask_token (hidden,)``."""
+        if token_mask is not None:
+            content = torch.where(token_mask[..., None], mask_token.to(content.dtype), content)
+        positions = torch.arange(content.shape[1], device=content.device)
+        tokens = content + self.electrode_embeddings(electrode_ids)[:, None] + self.time_embeddings(positions)[:, None]
         return self.dropout(self.norm(tokens))
 
 
-class MoodReaderSignalEmbeddings(nn.Module):
+class MoodReaderDEEmbeddings(MoodReaderTokenEmbeddings):
+    """DE tokens: ``(batch, time, channels, bands) -> (batch, time, channels, hidden)``, a linear embedding of each
+    token's bands plus the electrode and window-position embeddings."""
+
+    def __init__(self, config: MoodReaderConfig):
+        super().__init__(config, config.max_windows)
+        self.band_projection = nn.Linear(config.num_bands, config.hidden_size)
+
+    def content(self, de_features: torch.Tensor) -> torch.Tensor:
+        """Each token's embedded bands, ``(batch, time, channels, hidden)``."""
+        return self.band_projection(de_features)
+
+
+class MoodReaderSignalEmbeddings(MoodReaderTokenEmbeddings):
     """Raw-signal tokens: ``(batch, channels, samples) -> (batch, patches, channels, hidden)``.
 
     Each token is one patch of ``signal_patch_size`` samples of one electrode, described by its standardised samples
-    and its log-amplitude ``log(1 + std)`` (see :meth:`token_features`), embedded linearly, plus a learned electrode
-    embedding and a learned patch-position embedding.
+    and its log-amplitude ``log(1 + std)`` (see :meth:`token_features`), embedded linearly, plus the electrode and
+    patch-position embeddings.
     """
 
     def __init__(self, config: MoodReaderConfig):
-        super().__init__()
+        super().__init__(config, config.max_windows * config.patches_per_window)
         self.patch_size = config.signal_patch_size
         self.patch_projection = nn.Linear(config.signal_patch_size + 1, config.hidden_size)
-        self.electrode_embeddings = nn.Parameter(torch.zeros(config.num_channels, config.hidden_size))
-        self.time_embeddings = nn.Embedding(config.max_windows * config.patches_per_window, config.hidden_size)
-        self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def token_features(self, eeg_signals: torch.Tensor) -> torch.Tensor:
         """``(batch, channels, samples) -> (batch, patches, channels, patch_size + 1)``: each patch standardised to
@@ -443,30 +498,38 @@ class MoodReaderSignalEmbeddings(nn.Module):
         standardised = (patches - mean) / (std + 1e-6)
         return torch.cat([standardised, torch.log1p(std)], dim=-1)
 
-    def forward(self, eeg_signals: torch.Tensor) -> torch.Tensor:
-        features = self.token_features(eeg_signals)
-        positions = torch.arange(features.shape[1], device=features.device)
-        tokens = self.patch_projection(features) + self.electrode_embeddings
-        tokens = tokens + self.time_embeddings(positions)[:, None, :]
-        return self.dropout(self.norm(tokens))
+    def content(self, eeg_signals: torch.Tensor) -> torch.Tensor:
+        """Each patch's embedded features, ``(batch, patches, channels, hidden)``."""
+        return self.patch_projection(self.token_features(eeg_signals))
 
 
 class MoodReaderPooler(nn.Module):
-    """A token grid ``(batch, time, channels, hidden)`` to one vector ``(batch, hidden)`` that keeps the topography:
-    each electrode's tokens are averaged over the real windows, then the electrodes' vectors are concatenated in
-    montage order (missing electrodes as zeros) and mapped linearly, so the classifier knows where on the scalp a
-    representation came from."""
+    """A token grid ``(batch, time, channels, hidden)`` to one vector ``(batch, hidden)`` that keeps the topography
+    for any montage: each electrode's tokens are averaged over the real windows and given the pooler's own learned
+    embedding of that electrode; ``num_pooling_queries`` learned queries then attend over the present electrodes
+    (so each query can weigh scalp regions), and their outputs are concatenated and mapped linearly. No weight has a
+    size that depends on the number of channels."""
 
     def __init__(self, config: MoodReaderConfig):
         super().__init__()
-        self.dense = nn.Linear(config.num_channels * config.hidden_size, config.hidden_size)
-        self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        hidden, queries = config.hidden_size, config.num_pooling_queries
+        self.electrode_embeddings = nn.Embedding(config.vocabulary_size, hidden)
+        self.queries = nn.Parameter(torch.zeros(queries, hidden))
+        self.key = nn.Linear(hidden, hidden)
+        self.value = nn.Linear(hidden, hidden)
+        self.dense = nn.Linear(queries * hidden, hidden)
+        self.norm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
 
-    def forward(self, grid: torch.Tensor, time_mask: torch.Tensor, channel_mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, grid: torch.Tensor, time_mask: torch.Tensor, channel_mask: torch.Tensor, electrode_ids: torch.Tensor
+    ) -> torch.Tensor:
         weights = time_mask.to(grid.dtype)[:, :, None, None]
         per_electrode = (grid * weights).sum(dim=1) / weights.sum(dim=1)
-        per_electrode = per_electrode * channel_mask.to(grid.dtype)[..., None]
-        return self.norm(F.gelu(self.dense(per_electrode.flatten(1))))
+        per_electrode = per_electrode + self.electrode_embeddings(electrode_ids)
+        scores = torch.einsum("qh,bch->bqc", self.queries, self.key(per_electrode)) / math.sqrt(grid.shape[-1])
+        scores = scores.masked_fill(~channel_mask[:, None, :], float("-inf"))
+        pooled = scores.softmax(dim=-1) @ self.value(per_electrode)
+        return self.norm(F.gelu(self.dense(pooled.flatten(1))))
 
 
 class MoodReaderPreTrainedModel(PreTrainedModel):
@@ -485,8 +548,8 @@ class MoodReaderPreTrainedModel(PreTrainedModel):
     def _init_weights(self, module: nn.Module) -> None:
         super()._init_weights(module)
         std = self.config.initializer_range
-        if isinstance(module, (MoodReaderDEEmbeddings, MoodReaderSignalEmbeddings)):
-            init.normal_(module.electrode_embeddings, std=std)
+        if isinstance(module, MoodReaderPooler):
+            init.normal_(module.queries, std=std)
         elif isinstance(module, MoodReaderForMaskedEEGModeling):
             init.normal_(module.de_mask_token, std=std)
             init.normal_(module.signal_mask_token, std=std)
@@ -505,18 +568,41 @@ class MoodReaderPreTrainedModel(PreTrainedModel):
                 target.write_bytes((here / name).read_bytes())
 
 
-def _masks(
-    batch: int, time: int, channels: int, attention_mask: torch.Tensor | None, channel_mask: torch.Tensor | None,
-    device: torch.device,
-) -> tuple[torch.Tensor, torch.Tensor]:
+@dataclass
+class _BatchLayout:
+    """What every stream of one batch shares: ``time_mask (batch, time)`` real windows, ``present (batch,
+    channels)`` recorded electrodes, ``electrode_ids (batch, channels)`` vocabulary ids."""
+
+    time_mask: torch.Tensor
+    present: torch.Tensor
+    electrode_ids: torch.Tensor
+
+
+def _batch_layout(
+    config: MoodReaderConfig,
+    de_features: torch.Tensor | None,
+    eeg_signals: torch.Tensor | None,
+    attention_mask: torch.Tensor | None,
+    channel_mask: torch.Tensor | None,
+    electrode_ids: torch.Tensor | None,
+) -> _BatchLayout:
+    if de_features is not None:
+        batch, time, channels, _ = de_features.shape
+        device = de_features.device
+    else:
+        batch, channels, samples = eeg_signals.shape
+        time, device = samples // config.samples_per_window, eeg_signals.device
     time_mask = torch.ones(batch, time, dtype=torch.bool, device=device) if attention_mask is None else attention_mask != 0
     present = torch.ones(batch, channels, dtype=torch.bool, device=device) if channel_mask is None else channel_mask != 0
-    return time_mask, present
+    if electrode_ids is None:
+        electrode_ids = torch.tensor(config.default_electrode_ids, device=device)
+    electrode_ids = electrode_ids.to(device=device, dtype=torch.long).expand(batch, channels)
+    return _BatchLayout(time_mask, present, electrode_ids)
 
 
 class MoodReaderModel(MoodReaderPreTrainedModel):
-    """The Mood Reader encoder: interlinked spatial-temporal attention over DE tokens and, when raw signals are
-    given, over raw-signal tokens (the stream that MBSM pre-trains on unlabeled EEG).
+    """The Mood Reader encoder: interlinked spatial-temporal attention over DE tokens and/or raw-signal tokens (the
+    stream that MBSM pre-trains on unlabeled EEG), one stream per entry of ``config.streams``.
 
     Example:
 
@@ -531,14 +617,16 @@ class MoodReaderModel(MoodReaderPreTrainedModel):
 
     def __init__(self, config: MoodReaderConfig):
         super().__init__(config)
-        self.de_embeddings = MoodReaderDEEmbeddings(config)
-        self.de_encoder = MoodReaderEncoder(config, config.hidden_size, config.intermediate_size,
-                                            config.num_hidden_layers)
-        self.signal_embeddings = MoodReaderSignalEmbeddings(config)
-        self.signal_encoder = MoodReaderEncoder(config, config.hidden_size, config.intermediate_size,
-                                            config.num_hidden_layers)
-        self.de_pooler = MoodReaderPooler(config)
-        self.signal_pooler = MoodReaderPooler(config)
+        if "de" in config.streams:
+            self.de_embeddings = MoodReaderDEEmbeddings(config)
+            self.de_encoder = MoodReaderEncoder(config, config.hidden_size, config.intermediate_size,
+                                                config.num_hidden_layers)
+            self.de_pooler = MoodReaderPooler(config)
+        if "signal" in config.streams:
+            self.signal_embeddings = MoodReaderSignalEmbeddings(config)
+            self.signal_encoder = MoodReaderEncoder(config, config.hidden_size, config.intermediate_size,
+                                                    config.num_hidden_layers)
+            self.signal_pooler = MoodReaderPooler(config)
         self.post_init()
 
     def signal_masks(self, time_mask: torch.Tensor) -> torch.Tensor:
@@ -551,44 +639,48 @@ class MoodReaderModel(MoodReaderPreTrainedModel):
         eeg_signals: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         channel_mask: torch.Tensor | None = None,
+        electrode_ids: torch.Tensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ) -> MoodReaderModelOutput | tuple:
-        """Encode DE features ``(batch, time, channels, bands)`` and optionally the raw signals
-        ``(batch, channels, time * samples_per_window)`` they came from.
+        """Encode DE features ``(batch, time, channels, bands)`` and/or the raw signals
+        ``(batch, channels, time * samples_per_window)`` they came from (the streams of ``config.streams``).
 
         ``attention_mask (batch, time)`` marks real windows (1) and padding (0); ``channel_mask (batch, channels)``
-        marks present (1) and missing (0) electrodes. Attention maps and hidden states are of the DE stream.
+        marks present (1) and missing or padded (0) electrodes; ``electrode_ids (batch, channels)`` (or
+        ``(channels,)``) are the channels' ids in ``ELECTRODE_VOCABULARY`` (default: ``config.channel_names``).
+        Attention maps and hidden states are of the DE stream when given, otherwise of the raw-signal stream.
         """
-        if de_features is None:
-            raise ValueError("de_features: expected shape (batch, time, channels, bands), got none.")
-        check_model_inputs(self.config, de_features, eeg_signals, None, attention_mask, channel_mask)
+        check_model_inputs(self.config, de_features, eeg_signals, None, attention_mask, channel_mask,
+                           electrode_ids=electrode_ids)
         output_attentions = bool(output_attentions if output_attentions is not None else self.config.output_attentions)
         output_hidden_states = bool(
             output_hidden_states if output_hidden_states is not None else self.config.output_hidden_states
         )
         return_dict = return_dict if return_dict is not None else self.config.return_dict
-        batch, time, channels, _ = de_features.shape
-        time_mask, present = _masks(batch, time, channels, attention_mask, channel_mask, de_features.device)
-        encoded = self.de_encoder(self.de_embeddings(de_features), time_mask, present, output_attentions,
-                                  output_hidden_states)
-        signal_state = signal_pooled = None
+        layout = _batch_layout(self.config, de_features, eeg_signals, attention_mask, channel_mask, electrode_ids)
+        output = MoodReaderModelOutput()
+        encoded = None
         if eeg_signals is not None:
-            signal_time_mask = self.signal_masks(time_mask)
-            signal_state = self.signal_encoder(self.signal_embeddings(eeg_signals), signal_time_mask,
-                                               present).last_hidden_state
-            signal_pooled = self.signal_pooler(signal_state, signal_time_mask, present)
-        output = MoodReaderModelOutput(
-            last_hidden_state=encoded.last_hidden_state,
-            pooler_output=self.de_pooler(encoded.last_hidden_state, time_mask, present),
-            signal_last_hidden_state=signal_state,
-            signal_pooler_output=signal_pooled,
-            hidden_states=encoded.hidden_states,
-            spatial_attentions=encoded.spatial_attentions,
-            temporal_attentions=encoded.temporal_attentions,
-        )
+            signal_time_mask = self.signal_masks(layout.time_mask)
+            tokens = self.signal_embeddings(self.signal_embeddings.content(eeg_signals), layout.electrode_ids)
+            encoded = self.signal_encoder(tokens, signal_time_mask, layout.present, output_attentions,
+                                          output_hidden_states)
+            output.signal_last_hidden_state = encoded.last_hidden_state
+            output.signal_pooler_output = self.signal_pooler(encoded.last_hidden_state, signal_time_mask,
+                                                             layout.present, layout.electrode_ids)
+            output.last_hidden_state, output.pooler_output = output.signal_last_hidden_state, output.signal_pooler_output
+        if de_features is not None:
+            tokens = self.de_embeddings(self.de_embeddings.content(de_features), layout.electrode_ids)
+            encoded = self.de_encoder(tokens, layout.time_mask, layout.present, output_attentions, output_hidden_states)
+            output.last_hidden_state = encoded.last_hidden_state
+            output.pooler_output = self.de_pooler(encoded.last_hidden_state, layout.time_mask, layout.present,
+                                                  layout.electrode_ids)
+        output.hidden_states = encoded.hidden_states
+        output.spatial_attentions = encoded.spatial_attentions
+        output.temporal_attentions = encoded.temporal_attentions
         return output if return_dict else output.to_tuple()
 
 
@@ -609,13 +701,16 @@ class MoodReaderDecoder(nn.Module):
 
 
 class MoodReaderForMaskedEEGModeling(MoodReaderPreTrainedModel):
-    """Masked brain signal modelling (MBSM): mask ``mask_ratio`` of the tokens of each stream given (DE tokens,
-    raw-signal patches), replace them by a learned mask token, encode, and reconstruct them with a light decoder.
+    """Masked brain signal modelling (MBSM): mask ``mask_ratio`` of the tokens of each stream given (raw-signal
+    patches, DE tokens), replace their content by a learned mask token (their electrode and time embeddings stay),
+    encode, and reconstruct them with a light decoder.
 
-    The loss is the mean squared error on masked tokens only. DE targets are the DE features as given (normalise
-    them beforehand, as the feature extractor does); raw-signal targets are the per-patch standardised samples and
-    log-amplitude of :meth:`MoodReaderSignalEmbeddings.token_features`. Unlabeled raw EEG and DE datasets can both
-    feed it: pass either stream or both.
+    The loss is the mean squared error on masked tokens only. Raw-signal targets are the per-patch standardised
+    samples and log-amplitude of :meth:`MoodReaderSignalEmbeddings.token_features`: the default objective, which
+    any unlabeled EEG corpus feeds. DE targets are the DE features as given: give *unsmoothed* DE (the feature
+    extractor with ``smoothing="none"``, normalised), since LDS or moving-average smoothing makes a row's tokens
+    nearly constant (a masked token is then reconstructed by copying a visible neighbour) and, run before masking,
+    leaks the masked values into the visible ones.
     """
 
     def __init__(self, config: MoodReaderConfig):
@@ -623,31 +718,34 @@ class MoodReaderForMaskedEEGModeling(MoodReaderPreTrainedModel):
         self.moodreader = MoodReaderModel(config)
         self.de_mask_token = nn.Parameter(torch.zeros(config.hidden_size))
         self.signal_mask_token = nn.Parameter(torch.zeros(config.hidden_size))
-        self.de_decoder = MoodReaderDecoder(config, config.num_bands)
-        self.signal_decoder = MoodReaderDecoder(config, config.signal_patch_size + 1)
+        if "de" in config.streams:
+            self.de_decoder = MoodReaderDecoder(config, config.num_bands)
+        if "signal" in config.streams:
+            self.signal_decoder = MoodReaderDecoder(config, config.signal_patch_size + 1)
         self.post_init()
 
     def _reconstruct(
         self,
-        tokens: torch.Tensor,
+        content: torch.Tensor,
+        embeddings: MoodReaderTokenEmbeddings,
         mask_token: torch.Tensor,
         token_mask: torch.Tensor | None,
         encoder: MoodReaderEncoder,
         decoder: MoodReaderDecoder,
         time_mask: torch.Tensor,
-        present: torch.Tensor,
+        layout: _BatchLayout,
         output_attentions: bool,
         output_hidden_states: bool,
     ) -> tuple[torch.Tensor, torch.Tensor, _EncoderOutput]:
-        valid = time_mask[:, :, None] & present[:, None, :]
+        valid = time_mask[:, :, None] & layout.present[:, None, :]
         if token_mask is None:
             token_mask = random_token_mask(valid, self.config.mask_ratio)
         elif token_mask.shape != valid.shape:
             raise ValueError(f"token mask: expected shape {tuple(valid.shape)}, got {tuple(token_mask.shape)}.")
         token_mask = token_mask.bool() & valid
-        tokens = torch.where(token_mask[..., None], mask_token.to(tokens.dtype), tokens)
-        encoded = encoder(tokens, time_mask, present, output_attentions, output_hidden_states)
-        return decoder(encoded.last_hidden_state, time_mask, present), token_mask, encoded
+        tokens = embeddings(content, layout.electrode_ids, token_mask, mask_token)
+        encoded = encoder(tokens, time_mask, layout.present, output_attentions, output_hidden_states)
+        return decoder(encoded.last_hidden_state, time_mask, layout.present), token_mask, encoded
 
     def forward(
         self,
@@ -655,6 +753,7 @@ class MoodReaderForMaskedEEGModeling(MoodReaderPreTrainedModel):
         eeg_signals: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         channel_mask: torch.Tensor | None = None,
+        electrode_ids: torch.Tensor | None = None,
         de_token_mask: torch.Tensor | None = None,
         signal_token_mask: torch.Tensor | None = None,
         output_attentions: bool | None = None,
@@ -662,36 +761,34 @@ class MoodReaderForMaskedEEGModeling(MoodReaderPreTrainedModel):
         return_dict: bool | None = None,
         **kwargs,
     ) -> MoodReaderMaskedEEGModelingOutput | tuple:
-        """Reconstruct masked tokens of ``de_features (batch, time, channels, bands)`` and/or ``eeg_signals
-        (batch, channels, samples)``. ``de_token_mask (batch, time, channels)`` and ``signal_token_mask
-        (batch, patches, channels)`` (bool, true = masked) fix the masks; by default they are drawn at random."""
-        check_model_inputs(self.config, de_features, eeg_signals, None, attention_mask, channel_mask)
+        """Reconstruct masked tokens of ``eeg_signals (batch, channels, samples)`` and/or ``de_features (batch,
+        time, channels, bands)``. ``signal_token_mask (batch, patches, channels)`` and ``de_token_mask (batch, time,
+        channels)`` (bool, true = masked) fix the masks; by default they are drawn at random. Channels as in
+        :meth:`MoodReaderModel.forward`."""
+        check_model_inputs(self.config, de_features, eeg_signals, None, attention_mask, channel_mask,
+                           electrode_ids=electrode_ids)
         output_attentions = bool(output_attentions if output_attentions is not None else self.config.output_attentions)
         output_hidden_states = bool(
             output_hidden_states if output_hidden_states is not None else self.config.output_hidden_states
         )
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         base = self.moodreader
-        reference = de_features if de_features is not None else eeg_signals
-        batch = reference.shape[0]
-        time = de_features.shape[1] if de_features is not None else eeg_signals.shape[-1] // self.config.samples_per_window
-        time_mask, present = _masks(batch, time, self.config.num_channels, attention_mask, channel_mask,
-                                    reference.device)
+        layout = _batch_layout(self.config, de_features, eeg_signals, attention_mask, channel_mask, electrode_ids)
         output = MoodReaderMaskedEEGModelingOutput()
         losses = []
         if eeg_signals is not None:
-            signal_time_mask = base.signal_masks(time_mask)
             targets = base.signal_embeddings.token_features(eeg_signals)
             output.signal_logits, output.signal_mask, encoded = self._reconstruct(
-                base.signal_embeddings(eeg_signals), self.signal_mask_token, signal_token_mask, base.signal_encoder,
-                self.signal_decoder, signal_time_mask, present, output_attentions, output_hidden_states,
+                base.signal_embeddings.patch_projection(targets), base.signal_embeddings, self.signal_mask_token,
+                signal_token_mask, base.signal_encoder, self.signal_decoder, base.signal_masks(layout.time_mask),
+                layout, output_attentions, output_hidden_states,
             )
             output.signal_loss = masked_mse(output.signal_logits, targets, output.signal_mask)
             losses.append(output.signal_loss)
         if de_features is not None:
             output.logits, output.mask, encoded = self._reconstruct(
-                base.de_embeddings(de_features), self.de_mask_token, de_token_mask, base.de_encoder, self.de_decoder,
-                time_mask, present, output_attentions, output_hidden_states,
+                base.de_embeddings.content(de_features), base.de_embeddings, self.de_mask_token, de_token_mask,
+                base.de_encoder, self.de_decoder, layout.time_mask, layout, output_attentions, output_hidden_states,
             )
             output.de_loss = masked_mse(output.logits, de_features, output.mask)
             losses.append(output.de_loss)
@@ -784,17 +881,19 @@ class MoodReaderDecisionFusion(nn.Module):
 
 
 class MoodReaderForEmotionRecognition(MoodReaderPreTrainedModel):
-    """Emotion recognition from DE features, optionally raw signals and eye movements, fused at the levels of
-    ``config.fusion_levels``: token (DE tokens attend to raw-signal tokens), feature (gated sum of pooled
-    representations) and decision (weighted average of per-modality logits). Modalities not given are skipped, not
-    zero-filled; eye features are required when ``config.eye_feature_size > 0``."""
+    """Emotion recognition from the streams of ``config.streams`` (DE features and/or raw signals) and, when
+    ``config.eye_feature_size > 0``, eye movements, fused at the levels of ``config.fusion_levels``: token (DE tokens
+    attend to the raw-signal tokens of the same electrode; needs both streams), feature (gated sum of pooled
+    representations) and decision (weighted average of per-modality logits). Every modality the model was built with
+    is a required input, so a model is never silently run without one it was trained on."""
 
     def __init__(self, config: MoodReaderConfig):
         super().__init__(config)
         self.num_labels = config.num_labels
-        modalities = ("de", "signal") + (("eye",) if config.eye_feature_size else ())
+        modalities = tuple(config.streams) + (("eye",) if config.eye_feature_size else ())
         self.moodreader = MoodReaderModel(config)
-        self.token_fusion = MoodReaderTokenFusion(config) if "token" in config.fusion_levels else None
+        both_streams = {"de", "signal"} <= set(config.streams)
+        self.token_fusion = MoodReaderTokenFusion(config) if "token" in config.fusion_levels and both_streams else None
         self.eye_encoder = MoodReaderEyeEncoder(config) if config.eye_feature_size else None
         self.feature_fusion = (
             MoodReaderFeatureFusion(config, modalities) if "feature" in config.fusion_levels else None
@@ -813,6 +912,7 @@ class MoodReaderForEmotionRecognition(MoodReaderPreTrainedModel):
         eye_features: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         channel_mask: torch.Tensor | None = None,
+        electrode_ids: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
@@ -821,28 +921,29 @@ class MoodReaderForEmotionRecognition(MoodReaderPreTrainedModel):
     ) -> MoodReaderEmotionRecognitionOutput | tuple:
         """Class scores for each sample. Shapes: ``de_features (batch, time, channels, bands)``, ``eeg_signals
         (batch, channels, time * samples_per_window)``, ``eye_features (batch, time, eye_feature_size)``,
-        ``attention_mask (batch, time)``, ``channel_mask (batch, channels)``, ``labels (batch,)`` class indices."""
-        if de_features is None:
-            raise ValueError("de_features: expected shape (batch, time, channels, bands), got none.")
+        ``attention_mask (batch, time)``, ``channel_mask (batch, channels)``, ``electrode_ids (batch, channels)``
+        vocabulary ids (default: ``config.channel_names``), ``labels (batch,)`` class indices."""
         check_model_inputs(self.config, de_features, eeg_signals, eye_features, attention_mask, channel_mask, labels,
-                           require_eye=True)
+                           electrode_ids=electrode_ids, require_eye=True, required_streams=tuple(self.config.streams))
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         encoded = self.moodreader(
-            de_features, eeg_signals, attention_mask, channel_mask, output_attentions=output_attentions,
+            de_features, eeg_signals, attention_mask, channel_mask, electrode_ids, output_attentions=output_attentions,
             output_hidden_states=output_hidden_states, return_dict=True,
         )
-        batch, time, channels, _ = de_features.shape
-        time_mask, present = _masks(batch, time, channels, attention_mask, channel_mask, de_features.device)
-        representations = {"de": encoded.pooler_output}
-        if eeg_signals is not None:
+        layout = _batch_layout(self.config, de_features, eeg_signals, attention_mask, channel_mask, electrode_ids)
+        representations = {}
+        if de_features is not None:
+            representations["de"] = encoded.pooler_output
             if self.token_fusion is not None:
-                signal_time_mask = self.moodreader.signal_masks(time_mask)
+                signal_time_mask = self.moodreader.signal_masks(layout.time_mask)
                 fused_grid = self.token_fusion(encoded.last_hidden_state, encoded.signal_last_hidden_state,
                                                signal_time_mask)
-                representations["de"] = self.moodreader.de_pooler(fused_grid, time_mask, present)
+                representations["de"] = self.moodreader.de_pooler(fused_grid, layout.time_mask, layout.present,
+                                                                  layout.electrode_ids)
+        if eeg_signals is not None:
             representations["signal"] = encoded.signal_pooler_output
         if self.eye_encoder is not None:
-            representations["eye"] = self.eye_encoder(eye_features, time_mask)
+            representations["eye"] = self.eye_encoder(eye_features, layout.time_mask)
         representations = {name: self.dropout(vector) for name, vector in representations.items()}
         level_logits = []
         if self.feature_fusion is not None:
@@ -850,7 +951,7 @@ class MoodReaderForEmotionRecognition(MoodReaderPreTrainedModel):
         if self.decision_fusion is not None:
             level_logits.append(self.decision_fusion(representations))
         if not level_logits:
-            level_logits.append(self.classifier(representations["de"]))
+            level_logits.append(self.classifier(next(iter(representations.values()))))
         logits = torch.stack(level_logits).mean(dim=0)
         loss = F.cross_entropy(logits, labels) if labels is not None else None
         output = MoodReaderEmotionRecognitionOutput(

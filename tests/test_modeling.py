@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from moodreader_hf import MoodReaderForEmotionRecognition, MoodReaderForMaskedEEGModeling, MoodReaderModel
+from moodreader_hf import (
+    MoodReaderConfig,
+    MoodReaderForEmotionRecognition,
+    MoodReaderForMaskedEEGModeling,
+    MoodReaderModel,
+)
+from moodreader_hf.configuration_moodreader import ELECTRODE_VOCABULARY, SEED_CHANNEL_NAMES, electrode_ids
 from moodreader_hf.modeling_moodreader import masked_mse, random_token_mask
 
 from .conftest import tiny_config
@@ -21,7 +27,15 @@ def signal_batch(batch: int = BATCH, time: int = TIME) -> torch.Tensor:
     return 20 * torch.randn(batch, CHANNELS, time * 200)
 
 
-def test_base_model_shapes_attentions_and_hidden_states(config):
+BOTH_STREAMS = {"streams": ["de", "signal"]}
+DEAP_32 = ("Fp1", "AF3", "F3", "F7", "FC5", "FC1", "C3", "T7", "CP5", "CP1", "P3", "P7", "PO3", "O1", "Oz", "Pz",
+           "Fp2", "AF4", "Fz", "F4", "F8", "FC6", "FC2", "Cz", "C4", "T8", "CP6", "CP2", "P4", "P8", "PO4", "O2")
+TEN_TWENTY_19 = ("Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T3", "C3", "Cz", "C4", "T4", "T5", "P3", "Pz", "P4",
+                 "T6", "O1", "O2")
+
+
+def test_base_model_shapes_attentions_and_hidden_states():
+    config = tiny_config(**BOTH_STREAMS)
     model = MoodReaderModel(config).eval()
     out = model(de_features=de_batch(), eeg_signals=signal_batch(), output_attentions=True, output_hidden_states=True)
     assert out.last_hidden_state.shape == (BATCH, TIME, CHANNELS, 16)
@@ -46,7 +60,7 @@ def test_explicit_attention_equals_sdpa(config):
 
 @pytest.mark.parametrize("head", ["emotion", "masked"])
 def test_forward_backward_reach_every_used_parameter(head):
-    config = tiny_config(eye_feature_size=6)
+    config = tiny_config(eye_feature_size=6, **BOTH_STREAMS)
     if head == "emotion":
         model = MoodReaderForEmotionRecognition(config)
         out = model(de_features=de_batch(), eeg_signals=signal_batch(), eye_features=torch.randn(BATCH, TIME, 6),
@@ -159,12 +173,76 @@ def test_padding_and_missing_electrodes_do_not_leak(config):
     torch.testing.assert_close(model(de_features=changed, **kwargs).logits, model(de_features=de, **kwargs).logits)
 
 
-def test_missing_modalities_are_skipped_not_zero_filled(config):
-    model = MoodReaderForEmotionRecognition(config).eval()
+def test_every_stream_the_model_was_built_with_is_required_and_no_other(config):
+    with pytest.raises(ValueError, match=r"eeg_signals: expected none \(the model has no 'signal' stream"):
+        MoodReaderForEmotionRecognition(config)(de_features=de_batch(), eeg_signals=signal_batch())
+    two_streams = MoodReaderForEmotionRecognition(tiny_config(**BOTH_STREAMS)).eval()
+    with pytest.raises(ValueError, match=r"eeg_signals: expected shape .*built with the 'signal' stream.*got none"):
+        two_streams(de_features=de_batch())
     de = de_batch()
-    without = model(de_features=de).logits
-    zeros = model(de_features=de, eeg_signals=torch.zeros(BATCH, CHANNELS, TIME * 200)).logits
-    assert not torch.allclose(without, zeros)
+    noise = two_streams(de_features=de, eeg_signals=signal_batch()).logits
+    zeros = two_streams(de_features=de, eeg_signals=torch.zeros(BATCH, CHANNELS, TIME * 200)).logits
+    assert not torch.allclose(noise, zeros)  # the signal reaches the logits
+    signal_only = MoodReaderForEmotionRecognition(tiny_config(streams=["signal"])).eval()
+    assert signal_only(eeg_signals=signal_batch()).logits.shape == (BATCH, 3)
+    assert not any(name.startswith("moodreader.de_") for name, _ in signal_only.named_parameters())
+
+
+@pytest.mark.parametrize("head", [MoodReaderModel, MoodReaderForMaskedEEGModeling, MoodReaderForEmotionRecognition])
+def test_one_set_of_weights_runs_on_every_montage(head):
+    model = head(tiny_config(**BOTH_STREAMS)).eval()
+    outputs = []
+    for names in (SEED_CHANNEL_NAMES, DEAP_32, TEN_TWENTY_19, ("Oz",)):
+        ids = torch.tensor(electrode_ids(names))
+        out = model(de_features=torch.randn(2, TIME, len(names), BANDS),
+                    eeg_signals=20 * torch.randn(2, len(names), TIME * 200), electrode_ids=ids)
+        outputs.append(out)
+    if head is MoodReaderForEmotionRecognition:
+        assert all(out.logits.shape == (2, 3) for out in outputs)
+    shapes = {name: tuple(value.shape) for name, value in model.state_dict().items()}
+    other = head(tiny_config(channel_names=list(DEAP_32), num_channels=32, **BOTH_STREAMS))
+    assert {name: tuple(value.shape) for name, value in other.state_dict().items()} == shapes
+    assert not any(size in shape for size in (len(SEED_CHANNEL_NAMES), len(TEN_TWENTY_19)) for shape in shapes.values())
+
+
+def test_electrode_ids_say_which_electrode_a_channel_is(config):
+    model = MoodReaderModel(config).eval()
+    de = de_batch()
+    default = model(de_features=de).last_hidden_state
+    explicit = model(de_features=de, electrode_ids=torch.tensor(electrode_ids(SEED_CHANNEL_NAMES))).last_hidden_state
+    torch.testing.assert_close(default, explicit)
+    permutation = torch.randperm(CHANNELS)
+    reordered = model(de_features=de[:, :, permutation],
+                      electrode_ids=torch.tensor(electrode_ids(SEED_CHANNEL_NAMES))[permutation]).last_hidden_state
+    torch.testing.assert_close(reordered, default[:, :, permutation], rtol=1e-5, atol=1e-5)
+    relabelled = model(de_features=de, electrode_ids=torch.tensor(electrode_ids(SEED_CHANNEL_NAMES))[permutation])
+    assert not torch.allclose(relabelled.last_hidden_state, default, atol=1e-4)
+
+
+def test_fully_masked_electrodes_get_different_reconstructions():
+    model = MoodReaderForMaskedEEGModeling(tiny_config(streams=["signal"])).eval()
+    signals = 20 * torch.randn(1, CHANNELS, TIME * 200)
+    mask = torch.zeros(1, TIME * 4, CHANNELS, dtype=torch.bool)
+    mask[:, :, [3, 40]] = True  # two electrodes masked in every patch: only their identity tells them apart
+    out = model(eeg_signals=signals, signal_token_mask=mask)
+    first, second = out.signal_logits[0, :, 3], out.signal_logits[0, :, 40]
+    assert (first - second).abs().max() > 1e-3
+
+
+def test_a_config_saved_before_the_electrode_vocabulary_is_refused_with_what_changed():
+    old = MoodReaderConfig().to_dict()
+    old.pop("streams")
+    with pytest.raises(ValueError, match=r"saved when each model was bound to one montage"):
+        MoodReaderConfig.from_dict(old)
+
+
+def test_vocabulary_holds_the_10_05_names_and_seed_extras_once():
+    keys = [name.lower() for name in ELECTRODE_VOCABULARY]
+    assert len(keys) == len(set(keys)) == 341
+    assert electrode_ids(["T3", "T7", "Fp1.", "EEG Cz-REF", "CB2"]) == [keys.index("t7")] * 2 + [
+        keys.index("fp1"), keys.index("cz"), keys.index("cb2")]
+    with pytest.raises(ValueError, match=r"expected electrode names of the 10-05 system.*'EEG 001'"):
+        electrode_ids(["Cz", "EEG 001"])
 
 
 def test_gradient_checkpointing_gives_the_same_gradients(config):
@@ -180,7 +258,8 @@ def test_gradient_checkpointing_gives_the_same_gradients(config):
         torch.testing.assert_close(a.grad, b.grad, msg=name)
 
 
-def test_pretrained_encoder_loads_into_the_classifier(tmp_path, config):
+def test_pretrained_encoder_loads_into_the_classifier(tmp_path):
+    config = tiny_config(**BOTH_STREAMS)
     pretrained = MoodReaderForMaskedEEGModeling(config)
     pretrained.save_pretrained(tmp_path)
     classifier = MoodReaderForEmotionRecognition.from_pretrained(tmp_path)
@@ -191,18 +270,16 @@ def test_pretrained_encoder_loads_into_the_classifier(tmp_path, config):
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        ({"de_features": torch.randn(2, 4, 61, 5)}, r"de_features: expected shape \(any, any, 62, 5\).*got \(2, 4, 61, 5\)"),
+        ({"de_features": torch.randn(2, 4, 61, 5)}, r"electrode_ids: expected vocabulary ids \(batch, 61\)"),
+        ({"de_features": torch.randn(2, 4, 3, 5), "electrode_ids": torch.tensor([0, 1, 341])},
+         r"electrode_ids: expected ids in \[0, 341\)"),
+        ({"de_features": torch.randn(2, 4, 3, 5), "electrode_ids": torch.tensor([0, 1])},
+         r"electrode_ids: expected integer ids of shape \(2, 3\) or \(3,\), got \(2,\)"),
         ({"de_features": torch.randn(2, 4, 62, 4)}, r"de_features: expected shape .*got \(2, 4, 62, 4\)"),
         ({"de_features": torch.randn(4, 62, 5)}, r"de_features: expected shape .*got \(4, 62, 5\)"),
         ({"de_features": torch.randn(2, 4, 62, 5), "eye_features": torch.randn(2, 4, 33)},
          r"eye_features: expected none .*eye_feature_size=0.*\(2, 4, 33\)"),
-        ({"de_features": torch.randn(2, 4, 62, 5), "eeg_signals": torch.randn(2, 62, 600)},
-         r"eeg_signals: expected shape \(2, 62, 800\).*got \(2, 62, 600\)"),
-        ({"de_features": torch.randn(2, 4, 62, 5), "eeg_signals": torch.randn(2, 62, 810)},
-         r"eeg_signals: expected a whole number of 1.0 s windows .*got 810 samples"),
         ({"de_features": torch.full((2, 4, 62, 5), float("nan"))}, r"de_features: expected finite values"),
-        ({"de_features": torch.randn(2, 4, 62, 5), "eeg_signals": torch.full((2, 62, 800), float("inf"))},
-         r"eeg_signals: expected finite values"),
         ({"de_features": torch.randn(2, 4, 62, 5), "attention_mask": torch.ones(2, 5)},
          r"attention_mask: expected shape \(2, 4\).*got \(2, 5\)"),
         ({"de_features": torch.randn(2, 4, 62, 5), "attention_mask": torch.zeros(2, 4)},
@@ -214,6 +291,22 @@ def test_pretrained_encoder_loads_into_the_classifier(tmp_path, config):
 def test_bad_input_raises_with_expected_and_received(config, inputs, message):
     with pytest.raises(ValueError, match=message):
         MoodReaderForEmotionRecognition(config)(**inputs)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"de_features": torch.randn(2, 4, 62, 5), "eeg_signals": torch.randn(2, 62, 600)},
+         r"eeg_signals: expected shape \(2, 62, 800\).*got \(2, 62, 600\)"),
+        ({"de_features": torch.randn(2, 4, 62, 5), "eeg_signals": torch.randn(2, 62, 810)},
+         r"eeg_signals: expected a whole number of 1.0 s windows .*got 810 samples"),
+        ({"de_features": torch.randn(2, 4, 62, 5), "eeg_signals": torch.full((2, 62, 800), float("inf"))},
+         r"eeg_signals: expected finite values"),
+    ],
+)
+def test_bad_signal_input_raises_with_expected_and_received(inputs, message):
+    with pytest.raises(ValueError, match=message):
+        MoodReaderForEmotionRecognition(tiny_config(**BOTH_STREAMS))(**inputs)
 
 
 def test_eye_features_required_when_configured():
