@@ -7,10 +7,11 @@ as is); this module adds the rows of a built dataset as input.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import numpy as np
 
-from .feature_extraction_moodreader import MoodReaderFeatureExtractor
+from .feature_extraction_moodreader import MoodReaderFeatureExtractor, match_channels
 from .importance import (
     APPROXIMATE_POSITIONS,
     METHODS,
@@ -26,10 +27,13 @@ from .validation import fail
 
 
 def dataset_inputs(
-    path: str | os.PathLike, extractor: MoodReaderFeatureExtractor, *, max_rows: int = 512
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows of a built dataset, normalised by ``extractor``: DE ``(rows, windows, channels, bands)``,
-    ``channel_mask (rows, channels)`` and ``labels (rows,)``. At most ``max_rows`` rows, evenly spaced."""
+    path: str | os.PathLike, extractor: MoodReaderFeatureExtractor, *, max_rows: int = 512,
+    streams: Sequence[str] = ("de",),
+) -> dict[str, np.ndarray]:
+    """Rows of a built dataset as keyword arguments of :func:`electrode_importance`, normalised by ``extractor``:
+    ``de_features (rows, windows, channels, bands)``, ``channel_mask (rows, channels)``, ``labels (rows,)`` and,
+    for models with the ``"signal"`` stream, ``eeg_signals (rows, channels, samples)`` in the extractor's montage.
+    At most ``max_rows`` rows, evenly spaced."""
     from .builders import load_built_dataset
 
     if not (isinstance(max_rows, int) and max_rows >= 1):
@@ -37,16 +41,29 @@ def dataset_inputs(
     dataset, metadata = load_built_dataset(path)
     rows = dataset["train"].with_format("numpy")
     picked = np.unique(np.linspace(0, len(rows) - 1, num=min(max_rows, len(rows))).round().astype(np.int64))
+    if "signal" in streams and "signal" not in rows.column_names:
+        fail(os.fspath(path), "signal", "a raw-signal column (the model uses its raw-signal stream; build the dataset "
+             "with --include-signal)", "no such column")
     table = rows[picked]
     names = list(metadata["channel_names"])
-    de, masks = [], []
-    for sequence, recorded in zip(table["de"], table["channel_mask"]):
+    order, _ = match_channels(names, extractor.channel_names)
+    de, masks, signals = [], [], []
+    for index, (sequence, recorded) in enumerate(zip(table["de"], table["channel_mask"])):
         present = np.asarray(recorded).astype(bool)
         features = extractor(de_features=sequence[:, present], channel_names=[n for n, p in zip(names, present) if p],
                              on_missing="mask", return_tensors="np")
         de.append(features["de_features"][0])
         masks.append(features["channel_mask"][0])
-    return np.stack(de), np.stack(masks), np.asarray(table["label"], dtype=np.int64)
+        if "signal" in streams:
+            stored = np.asarray(table["signal"][index], dtype=np.float32)
+            signal = np.zeros((len(order), stored.shape[1]), dtype=np.float32)
+            signal[order >= 0] = stored[order[order >= 0]]
+            signals.append(signal * features["channel_mask"][0][:, None])
+    inputs = {"de_features": np.stack(de), "channel_mask": np.stack(masks),
+              "labels": np.asarray(table["label"], dtype=np.int64)}
+    if signals:
+        inputs["eeg_signals"] = np.stack(signals)
+    return inputs
 
 
 __all__ = [

@@ -21,14 +21,21 @@ from scipy.signal import butter, resample_poly, sosfiltfilt, sosfreqz
 from scipy.signal.windows import hann
 from transformers import BatchFeature, FeatureExtractionMixin
 
-from .configuration_moodreader import BAND_EDGES, SEED_CHANNEL_NAMES, MoodReaderConfig
+from .configuration_moodreader import (
+    BAND_EDGES,
+    ELECTRODE_ALIASES,
+    SEED_CHANNEL_NAMES,
+    MoodReaderConfig,
+    electrode_ids,
+    electrode_key,
+)
 
 DE_METHODS: tuple[str, ...] = ("stft", "filterbank")
 SMOOTHINGS: tuple[str, ...] = ("lds", "moving_average", "none")
 ON_MISSING: tuple[str, ...] = ("raise", "mask")
 FILTER_ORDER = 4
 """Order of the Butterworth prototype of each ``filterbank`` band (the band-pass filter has twice as many poles)."""
-CHANNEL_ALIASES: dict[str, str] = {"t3": "t7", "t4": "t8", "t5": "p7", "t6": "p8"}
+CHANNEL_ALIASES: dict[str, str] = ELECTRODE_ALIASES
 """Old 10-20 names and their 10-10 equivalents (lower case); matching uses them in both directions."""
 _HALF_LOG_2_PI_E = 0.5 * np.log(2 * np.pi * np.e)
 _MIN_PLAUSIBLE_STD_UV = 1e-3
@@ -309,15 +316,7 @@ def lds_smooth(
     return smoothed.astype(np.float32)
 
 
-def _channel_key(name: str) -> str:
-    key = name.strip()
-    if key[:4].upper() == "EEG ":
-        key = key[4:]
-    key = key.replace(".", "").strip().upper()
-    for suffix in ("-REF", "-LE"):
-        if key.endswith(suffix):
-            key = key[: -len(suffix)]
-    return key.strip().lower()
+_channel_key = electrode_key
 
 
 def match_channels(names: Sequence[str], montage: Sequence[str]) -> tuple[np.ndarray, list[str]]:
@@ -419,7 +418,7 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
     torch.Size([1, 10, 62, 5])
     ```"""
 
-    model_input_names = ["de_features", "channel_mask", "attention_mask"]
+    model_input_names = ["de_features", "channel_mask", "attention_mask", "electrode_ids"]
 
     def __init__(
         self,
@@ -480,6 +479,7 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
                   repr(self.moving_average_window))
         if len({_channel_key(name) for name in self.channel_names}) != len(self.channel_names):
             _fail(source, "channel_names", "distinct electrode names", self.channel_names)
+        electrode_ids(self.channel_names, source)
         expected = (len(self.channel_names), len(self.band_edges))
         for field in ("de_mean", "de_std"):
             value = getattr(self, field)
@@ -539,7 +539,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         Returns:
             ``BatchFeature`` with ``de_features`` ``(1, time, channels, bands)`` float32, ``channel_mask``
             ``(1, channels)`` int64 (1 = electrode present), ``attention_mask`` ``(1, time)`` int64 (all 1; a
-            pipeline pads it with 0 when batching), ``eye_features`` ``(1, time, eye_dims)`` float32 if given, and
+            pipeline pads it with 0 when batching), ``electrode_ids`` ``(1, channels)`` int64 (the montage's ids in
+            ``ELECTRODE_VOCABULARY``), ``eye_features`` ``(1, time, eye_dims)`` float32 if given, and
             ``eeg_signals`` if asked.
         """
         source = type(self).__name__
@@ -586,6 +587,7 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
             "de_features": features,
             "channel_mask": present.astype(np.int64)[None],
             "attention_mask": np.ones((1, steps), dtype=np.int64),
+            "electrode_ids": np.asarray(electrode_ids(self.channel_names, source), dtype=np.int64)[None],
         }
         if eye_features is not None:
             outputs["eye_features"] = self._eye_features(eye_features, steps, source)[None]

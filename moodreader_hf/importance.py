@@ -89,14 +89,15 @@ def _batches(count: int, size: int):
         yield slice(start, min(start + size, count))
 
 
-def attention_scores(model: MoodReaderForEmotionRecognition, de: torch.Tensor, channel_mask: torch.Tensor) -> tuple[
-        np.ndarray, np.ndarray]:
+def attention_scores(model: MoodReaderForEmotionRecognition, de: torch.Tensor, channel_mask: torch.Tensor,
+                     **modalities: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """Per sample: spatial attention received by each electrode ``(samples, channels)`` and the logits.
 
-    ``de`` is ``(samples, time, channels, bands)`` normalised DE, ``channel_mask`` ``(samples, channels)``.
+    ``de`` is ``(samples, time, channels, bands)`` normalised DE, ``channel_mask`` ``(samples, channels)``;
+    ``modalities`` are the other inputs the model was trained with (``eeg_signals``, ``eye_features``).
     """
     with torch.no_grad():
-        output = model(de_features=de, channel_mask=channel_mask, output_attentions=True)
+        output = model(de_features=de, channel_mask=channel_mask, output_attentions=True, **modalities)
     query_weights = channel_mask.to(de.dtype)[:, None, None, :, None]
     received = []
     for layer in output.spatial_attentions:
@@ -106,12 +107,13 @@ def attention_scores(model: MoodReaderForEmotionRecognition, de: torch.Tensor, c
 
 
 def gradient_scores(model: MoodReaderForEmotionRecognition, de: torch.Tensor, channel_mask: torch.Tensor,
-                    targets: torch.Tensor | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per sample: ``|gradient x input|`` of the target class's log-probability, averaged over windows
-    ``(samples, channels, bands)``, and the logits. ``targets (samples,)`` default to the predicted classes."""
+                    targets: torch.Tensor | None, **modalities: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample: ``|gradient x input|`` of the target class's log-probability on the DE features, averaged over
+    windows ``(samples, channels, bands)``, and the logits. ``targets (samples,)`` default to the predicted classes;
+    ``modalities`` as in :func:`attention_scores` (held fixed)."""
     inputs = de.detach().clone().requires_grad_(True)
     with torch.enable_grad():
-        logits = model(de_features=inputs, channel_mask=channel_mask).logits
+        logits = model(de_features=inputs, channel_mask=channel_mask, **modalities).logits
         chosen = logits.argmax(dim=-1) if targets is None else targets
         log_probabilities = logits.log_softmax(dim=-1).gather(1, chosen[:, None]).sum()
         (gradient,) = torch.autograd.grad(log_probabilities, inputs)
@@ -123,6 +125,8 @@ def electrode_importance(
     de_features: np.ndarray | torch.Tensor,
     *,
     channel_mask: np.ndarray | torch.Tensor | None = None,
+    eeg_signals: np.ndarray | torch.Tensor | None = None,
+    eye_features: np.ndarray | torch.Tensor | None = None,
     labels: Sequence[int] | np.ndarray | None = None,
     method: str = "attention",
     batch_size: int = 16,
@@ -133,6 +137,8 @@ def electrode_importance(
         model: A classifier; it is put in eval mode.
         de_features: ``(samples, time, channels, bands)`` normalised DE, ``time <= config.max_windows``.
         channel_mask: ``(samples, channels)``, 1 where the electrode is present (default: all present).
+        eeg_signals: ``(samples, channels, time * samples_per_window)`` µV, for models with the raw-signal stream.
+        eye_features: ``(samples, time, eye_dims)`` normalised, for models with eye features.
         labels: ``(samples,)`` class indices; default: the model's predictions.
         method: ``"attention"`` or ``"gradient"``.
         batch_size: Samples per forward pass.
@@ -154,16 +160,23 @@ def electrode_importance(
         targets = check_array(labels, source=source, field="labels", shape=(count,), dims="(samples,)", dtype=np.int64)
         if ((targets < 0) | (targets >= config.num_labels)).any():
             fail(source, "labels", f"class indices in [0, {config.num_labels})", sorted(set(targets.tolist())))
+    extra = {}
+    for name, value, dims in (("eeg_signals", eeg_signals, "(samples, channels, samples_of_signal)"),
+                              ("eye_features", eye_features, "(samples, time, eye_dims)")):
+        if value is not None:
+            extra[name] = check_array(value, source=source, field=name, shape=(count, None, None), dims=dims)
     model.eval()
     per_sample, predicted = [], []
     for rows in _batches(count, batch_size):
         batch, batch_mask = torch.from_numpy(de[rows]), torch.from_numpy(mask[rows])
+        modalities = {name: torch.from_numpy(value[rows]) for name, value in extra.items()}
         if method == "attention":
-            scores, logits = attention_scores(model, batch, batch_mask)
+            scores, logits = attention_scores(model, batch, batch_mask, **modalities)
             scores = scores[:, :, None]
         else:
             scores, logits = gradient_scores(model, batch, batch_mask,
-                                             None if targets is None else torch.from_numpy(targets[rows]))
+                                             None if targets is None else torch.from_numpy(targets[rows]),
+                                             **modalities)
         per_sample.append(scores)
         predicted.append(logits.argmax(axis=-1))
     scores = np.concatenate(per_sample)
@@ -186,9 +199,11 @@ def electrode_importance(
     )
 
 
-def recording_inputs(pipe: EEGEmotionRecognitionPipeline, path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """A recording as the pipeline sees it, cut into segments: normalised DE ``(segments, windows, channels, bands)``
-    and ``channel_mask (segments, channels)``.
+def recording_inputs(pipe: EEGEmotionRecognitionPipeline, path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """A recording as the pipeline sees it, cut into segments, as keyword arguments of
+    :func:`electrode_importance`: normalised DE ``de_features (segments, windows, channels, bands)``,
+    ``channel_mask (segments, channels)`` and, when the model uses it, the raw signal ``eeg_signals (segments,
+    channels, windows * samples_per_window)``.
 
     Segments have the pipeline's default length; windows after the last whole segment are dropped, unless the
     recording is shorter than one segment (then it is one segment).
@@ -197,8 +212,13 @@ def recording_inputs(pipe: EEGEmotionRecognitionPipeline, path: str | os.PathLik
     de, mask = inputs["de_features"][0].numpy(), inputs["channel_mask"].numpy()
     length = min(pipe.default_segment_windows, de.shape[0])
     count = de.shape[0] // length
-    segments = de[: count * length].reshape(count, length, *de.shape[1:])
-    return segments, np.repeat(mask, count, axis=0)
+    result = {"de_features": de[: count * length].reshape(count, length, *de.shape[1:]),
+              "channel_mask": np.repeat(mask, count, axis=0)}
+    if inputs.get("eeg_signals") is not None:
+        signal = inputs["eeg_signals"][0].numpy()
+        span = length * pipe.feature_extractor.samples_per_window
+        result["eeg_signals"] = signal[:, : count * span].reshape(signal.shape[0], count, span).transpose(1, 0, 2)
+    return result
 
 
 def electrode_positions(channel_names: Sequence[str]) -> dict[str, np.ndarray]:

@@ -126,8 +126,8 @@ def check_model_inputs(
 
     Shapes: ``de_features (batch, time, channels, bands)``, ``eeg_signals (batch, channels, samples)`` with
     ``samples = time * samples_per_window``, ``eye_features (batch, time, eye_feature_size)``,
-    ``attention_mask (batch, time)``, ``channel_mask (batch, channels)``, ``electrode_ids (batch, channels)`` or
-    ``(channels,)`` vocabulary ids, ``labels (batch,)``. Any number of channels; without ``electrode_ids`` they
+    ``attention_mask (batch, time)``, ``channel_mask (batch, channels)``, ``electrode_ids (batch, channels)``,
+    ``(1, channels)`` or ``(channels,)`` vocabulary ids, ``labels (batch,)``. Any number of channels; without ``electrode_ids`` they
     must be the ``config.num_channels`` electrodes of ``config.channel_names``. No broadcasting otherwise.
     ``required_streams`` names the streams whose input must be given.
     """
@@ -172,7 +172,7 @@ def check_model_inputs(
             )
     else:
         if not isinstance(electrode_ids, torch.Tensor) or electrode_ids.dtype.is_floating_point or (
-                electrode_ids.shape not in ((channels,), (batch, channels))):
+                tuple(electrode_ids.shape) not in ((channels,), (1, channels), (batch, channels))):
             got = tuple(electrode_ids.shape) if isinstance(electrode_ids, torch.Tensor) else type(electrode_ids).__name__
             raise ValueError(f"electrode_ids: expected integer ids of shape ({batch}, {channels}) or ({channels},), "
                              f"got {got}.")
@@ -515,7 +515,7 @@ class MoodReaderPooler(nn.Module):
         hidden, queries = config.hidden_size, config.num_pooling_queries
         self.electrode_embeddings = nn.Embedding(config.vocabulary_size, hidden)
         self.queries = nn.Parameter(torch.zeros(queries, hidden))
-        self.key = nn.Linear(hidden, hidden)
+        self.key = nn.Linear(hidden, hidden, bias=False)  # a key bias shifts every score equally: no effect
         self.value = nn.Linear(hidden, hidden)
         self.dense = nn.Linear(queries * hidden, hidden)
         self.norm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)

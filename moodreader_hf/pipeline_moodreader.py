@@ -189,6 +189,10 @@ class EEGEmotionRecognitionPipeline(Pipeline):
                       "(time, channels, bands)", f"an array of shape {array.shape}")
         if signals is not None and sampling_rate is None:
             _fail("sampling_rate", "the rate in Hz of the (channels, samples) signals", "None")
+        wants_signal = "signal" in getattr(self.model.config, "streams", ("de",))
+        if wants_signal and signals is None:
+            _fail("inputs", "a recording, an mne.io.Raw or signals (channels, samples): this model was trained with "
+                  "its raw-signal stream, which DE features alone cannot feed", "DE features")
         features = self.feature_extractor(
             signals,
             sampling_rate=sampling_rate if signals is not None else None,
@@ -196,14 +200,17 @@ class EEGEmotionRecognitionPipeline(Pipeline):
             de_features=de,
             eye_features=eye,
             on_missing=on_missing,
+            return_signals=wants_signal,
             return_tensors="pt",
         )
         present = features["channel_mask"][0].bool().tolist()
         montage = self.feature_extractor.channel_names
         return {
             "de_features": features["de_features"],
+            "eeg_signals": features.get("eeg_signals"),
             "eye_features": features.get("eye_features"),
             "channel_mask": features["channel_mask"],
+            "electrode_ids": features.get("electrode_ids"),
             "missing_channels": [name for name, here in zip(montage, present) if not here],
         }
 
@@ -214,8 +221,10 @@ class EEGEmotionRecognitionPipeline(Pipeline):
         batch_segments: int = DEFAULT_BATCH_SEGMENTS,
     ) -> dict[str, Any]:
         de_features, channel_mask = model_inputs["de_features"], model_inputs["channel_mask"]
-        eye_features = model_inputs["eye_features"]
+        eye_features, eeg_signals = model_inputs["eye_features"], model_inputs.get("eeg_signals")
+        electrode_ids = model_inputs.get("electrode_ids")
         length = segment_windows or self.default_segment_windows
+        samples = self.feature_extractor.samples_per_window
         total = de_features.shape[1]
         full = total // length
 
@@ -225,16 +234,26 @@ class EEGEmotionRecognitionPipeline(Pipeline):
                 return None
             return features[0, first * length : (first + count) * length].reshape(count, length, *features.shape[2:])
 
+        def signal_segments(first: int, count: int) -> torch.Tensor | None:
+            """The raw signal of the same segments: ``(count, channels, length * samples_per_window)``."""
+            if eeg_signals is None:
+                return None
+            span = eeg_signals[0, :, first * length * samples : (first + count) * length * samples]
+            return span.reshape(span.shape[0], count, length * samples).transpose(0, 1)
+
         logits = []
         for first in range(0, full, batch_segments):
             count = min(batch_segments, full - first)
             logits.append(self.model(de_features=segments(de_features, first, count),
+                                     eeg_signals=signal_segments(first, count),
                                      eye_features=segments(eye_features, first, count),
-                                     channel_mask=channel_mask.expand(count, -1)).logits)
+                                     channel_mask=channel_mask.expand(count, -1), electrode_ids=electrode_ids).logits)
         if total > full * length:
             tail = slice(full * length, None)
-            logits.append(self.model(de_features=de_features[:, tail], channel_mask=channel_mask,
-                                     eye_features=None if eye_features is None else eye_features[:, tail]).logits)
+            logits.append(self.model(
+                de_features=de_features[:, tail], channel_mask=channel_mask, electrode_ids=electrode_ids,
+                eeg_signals=None if eeg_signals is None else eeg_signals[:, :, full * length * samples :],
+                eye_features=None if eye_features is None else eye_features[:, tail]).logits)
         starts = list(range(0, total, length))
         return {
             "logits": torch.cat(logits).float(),

@@ -44,7 +44,7 @@ def test_raw_signals_give_smoothed_de(statistics):
                               ("none", lambda de: de)):
         extractor = MoodReaderFeatureExtractor(smoothing=smoothing, moving_average_window=3)
         inputs = extractor(signals, sampling_rate=200)
-        assert set(inputs) == {"de_features", "channel_mask", "attention_mask"}
+        assert set(inputs) == {"de_features", "channel_mask", "attention_mask", "electrode_ids"}
         assert inputs["de_features"].shape == (1, 12, CHANNELS, 5) and inputs["de_features"].dtype == torch.float32
         np.testing.assert_allclose(inputs["de_features"][0].numpy(), smooth(differential_entropy(signals, 200)),
                                    rtol=1e-6)

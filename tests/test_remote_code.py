@@ -61,7 +61,7 @@ def test_installed_auto_classes_load_any_saved_head(tmp_path):
 
 
 def test_fresh_process_remote_code_gives_identical_outputs(tmp_path):
-    config = tiny_config(eye_feature_size=4, num_labels=5)
+    config = tiny_config(eye_feature_size=4, num_labels=5, streams=["de", "signal"])
     folder = tmp_path / "model"
     MoodReaderForEmotionRecognition(config).save_pretrained(folder)
     inputs = {"de_features": torch.randn(2, 3, 62, 5), "eye_features": torch.randn(2, 3, 4),

@@ -34,7 +34,8 @@ def test_shipped_recipes_load(name):
     [
         ("finetune", "learnig_rate", 0.1, "finetune.learnig_rate': expected one of the keys"),
         ("finetune", "epochs", "3", "finetune.epochs': expected an integer, got '3'"),
-        ("pretrain", "use_signal", "yes", "pretrain.use_signal': expected true or false"),
+        ("pretrain", "shuffle_buffer", "many", "pretrain.shuffle_buffer': expected an integer"),
+        ("finetune", "use_signal", "yes", "finetune.use_signal': expected true or false or one of 'auto'"),
         ("model", "hiden_size", 8, "model.hiden_size': expected a MoodReaderConfig field"),
         ("model", "hidden_size", 8.5, "model.hidden_size': expected an integer"),
         ("finetune", "protocol", "kfold", "finetune.protocol': expected one of 'loso', 'within'"),

@@ -8,7 +8,7 @@ from datasets import DatasetInfo, Features, SplitDict, SplitInfo
 from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCard, DatasetCardData
 
-SIMULATION_MARKER = "SIMULATED.txt"
+from ..provenance import SIMULATION_MARKER
 """File the simulator writes at the top of its output; a dataset built from such a folder is marked simulated."""
 
 _SOURCES: dict[str, tuple[str, str, str]] = {

@@ -48,6 +48,7 @@ from .. import __version__
 from ..atomic import replace_folder
 from ..configuration_moodreader import BAND_EDGES, BAND_NAMES, SEED_CHANNEL_NAMES
 from ..feature_extraction_moodreader import MoodReaderFeatureExtractor
+from ..provenance import LAYOUT_FAMILIES, dataset_identity
 from ..recordings.layouts import count_files, get_layout, iter_trials, label_names, layout_channel_names
 from ..recordings.trial import Trial
 from ..validation import MoodReaderInputError, fail
@@ -330,6 +331,7 @@ def build_dataset(
         metadata = {
             "format_version": FORMAT_VERSION,
             "layout": layout,
+            "dataset_id": dataset_identity(LAYOUT_FAMILIES.get(layout, layout), root),
             "layout_options": dict(options),
             "label_names": list(names),
             "channel_names": list(montage),

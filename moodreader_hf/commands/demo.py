@@ -15,7 +15,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help=HELP, description=HELP)
     parser.add_argument("--output-dir", default="moodreader-demo", help="where everything goes (default: %(default)s)")
     parser.add_argument("--seed-dir", default=None,
-                        help="a real SEED download (folder holding ExtractedFeatures/); default: simulated data")
+                        help="a real SEED download (folder holding Preprocessed_EEG/); default: simulated data")
+    parser.add_argument("--corpus", default=None,
+                        help="a corpus folder (moodreader build-corpus) to pre-train on; default: a simulated corpus, "
+                        "or with --seed-dir a corpus of that download's own Preprocessed_EEG recordings")
     parser.add_argument("--recipe", default=None, help="recipe YAML (default: the packaged moodreader-tiny recipe)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
@@ -25,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.seed_dir is None:
         print("moodreader demo: the data of this demo is SIMULATED (a seeded SEED-like generator), not real EEG.")
-    result = run_demo(args.output_dir, seed_dir=args.seed_dir, recipe_path=args.recipe,
+    result = run_demo(args.output_dir, seed_dir=args.seed_dir, recipe_path=args.recipe, corpus=args.corpus,
                       progress=not args.no_progress)
     kind = "simulated data" if result.simulated else "real data"
     print(f"LOSO accuracy {result.accuracy_mean:.3f} ± {result.accuracy_std:.3f} on {kind} "

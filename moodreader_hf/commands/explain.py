@@ -33,17 +33,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     classifier = load_pipeline(args.model, revision=args.revision)
-    labels = None
     try:
         if args.source.is_dir():
-            de, mask, labels = dataset_inputs(args.source, classifier.feature_extractor, max_rows=args.max_rows)
+            inputs = dataset_inputs(args.source, classifier.feature_extractor, max_rows=args.max_rows,
+                                    streams=classifier.model.config.streams)
         else:
-            de, mask = recording_inputs(classifier, args.source)
+            inputs = recording_inputs(classifier, args.source)
     except MoodReaderInputError:
         raise
     except ValueError as error:
         raise MoodReaderInputError(f"{args.source}: {error}") from error
-    importance = electrode_importance(classifier.model, de, channel_mask=mask, labels=labels, method=args.method)
+    importance = electrode_importance(classifier.model, **inputs, method=args.method)
     plot_topomaps(importance, args.output, title=f"Electrode importance ({args.method}) on {args.source.name}")
     print(f"Topomaps: {args.output}")
     for label, count in zip(importance.class_names, importance.samples):

@@ -1,4 +1,10 @@
-"""``moodreader pretrain`` (and ``scripts/pretrain.py``): MBSM pre-training of a recipe on built datasets."""
+"""``moodreader pretrain`` (and ``scripts/pretrain.py``): MBSM pre-training of a recipe's raw-signal encoder on
+corpora and built datasets holding the raw signal, streamed.
+
+Several processes or nodes: ``accelerate launch --config_file modeling/accelerate/<config>.yaml scripts/pretrain.py
+...`` (each process streams its own shards). Several nodes: run the same command on every node with
+``--num_machines N --machine_rank R --main_process_ip HOST --main_process_port PORT`` (or a config file saying so);
+every node must see the corpus folders at the same path."""
 
 from __future__ import annotations
 
@@ -14,10 +20,15 @@ HELP = "pre-train the encoder with masked brain signal modelling (run under `acc
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--recipe", required=True, help="recipe YAML (modeling/<name>.yaml)")
-    parser.add_argument("--dataset", action="append", required=True,
-                        help="built dataset folder; repeat for several (labels are ignored)")
+    parser.add_argument("--corpus", action="append", default=[],
+                        help="corpus folder written by `moodreader build-corpus`; repeat for several")
+    parser.add_argument("--dataset", action="append", default=[],
+                        help="built dataset folder holding the raw signal (build-dataset --include-signal); repeat "
+                        "for several (labels are ignored)")
     parser.add_argument("--output-dir", required=True, help="folder for checkpoints/, model/ and pretrain_log.json")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --output-dir")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start afresh in an --output-dir holding another run's checkpoints (they are deleted)")
     parser.add_argument("--mixed-precision", choices=("no", "fp16", "bf16"), default=None,
                         help="override the accelerate config and the recipe")
     parser.add_argument("--gradient-accumulation-steps", type=int, default=None, help="override the recipe")
@@ -28,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe)
     try:
         model_dir = run_pretraining(
-            recipe, args.dataset, args.output_dir, resume=args.resume, mixed_precision=args.mixed_precision,
+            recipe, args.dataset, args.output_dir, corpus_paths=args.corpus, resume=args.resume,
+            overwrite=args.overwrite, mixed_precision=args.mixed_precision,
             gradient_accumulation_steps=args.gradient_accumulation_steps, progress=not args.no_progress)
     except TrainingDivergedError as error:
         print(f"moodreader pretrain: error: {error}", file=sys.stderr)

@@ -1,9 +1,13 @@
-"""The main job in one call: simulate (or read SEED), build, pre-train briefly, evaluate LOSO, and train the
-publishable model.
+"""The main job in one call: simulate (or read SEED), build, build a pre-training corpus, pre-train briefly,
+evaluate LOSO, and train the publishable model.
 
 Decisions, stated once:
-- Pre-training uses unlabeled simulated subjects drawn apart from the evaluated ones (another seed), so no evaluated
-  subject's EEG is seen before its fold, labelled or not.
+- The dataset is built from the raw recordings (``seed-raw`` with the signal kept), so fine-tuning uses the
+  pre-trained raw-signal encoder, fused with the DE stream at the token level.
+- Pre-training reads a corpus of raw EEG. On simulated data it is simulated subjects drawn apart from the evaluated
+  ones (another seed), so no evaluated subject's EEG is seen before its fold, labelled or not. With ``seed_dir`` it
+  is ``--corpus`` if given, otherwise a corpus of that download's own ``Preprocessed_EEG`` recordings (the report
+  then lists every subject as seen in pre-training: unlabeled, but not a clean cross-subject estimate).
 - ``DIR/model`` is trained on every evaluated subject with the same recipe (early stopping on a validation split of
   their trials) and normalised with all their rows: the model one would publish. The LOSO report in
   ``DIR/report.json`` is the estimate of how it does on a new subject.
@@ -20,8 +24,7 @@ import numpy as np
 from ..builders import build_dataset
 from ..simulation import simulate_seed
 from ..validation import fail
-from .data import load_tensors
-from .finetune import finetune_config, run_finetuning, save_fold_model, train_fold
+from .finetune import finetune_config, load_fold_tensors, run_finetuning, save_fold_model, train_fold
 from .folds import split_validation
 from .pretrain import run_pretraining
 from .recipe import Recipe, load_recipe
@@ -49,15 +52,24 @@ class DemoResult:
 
 def _build(recipe: Recipe, root: Path, output: Path, progress: bool) -> Path:
     return build_dataset(recipe.dataset.layout, root, output, sequence_windows=recipe.dataset.sequence_windows,
-                         stride=recipe.dataset.stride, smoothing=recipe.dataset.smoothing, progress=progress)
+                         stride=recipe.dataset.stride, smoothing=recipe.dataset.smoothing,
+                         include_signal=recipe.dataset.include_signal, progress=progress)
+
+
+def _build_corpus(recipe: Recipe, root: Path, output: Path, progress: bool) -> Path:
+    from ..builders import build_corpus
+
+    config = recipe.model_config()
+    return build_corpus([root], output, layout="seed-raw", sampling_rate=config.sampling_rate,
+                        window_seconds=config.window_seconds, sequence_windows=recipe.dataset.sequence_windows,
+                        progress=progress)
 
 
 def train_final_model(recipe: Recipe, dataset: Path, pretrained: Path | None, output: Path, progress: bool) -> Path:
     """Train on every subject of ``dataset`` (validation: a share of their trials) and save to ``output``."""
     accelerator = make_accelerator(mixed_precision=None, recipe_mixed_precision=recipe.finetune.mixed_precision,
                                    gradient_accumulation_steps=recipe.finetune.gradient_accumulation_steps)
-    probe = recipe.model_config()
-    tensors = load_tensors(dataset, channel_names=probe.channel_names, need=["de", "label"])
+    tensors = load_fold_tensors(recipe, dataset)
     config = finetune_config(recipe, tensors, str(dataset))
     groups = np.array([f"{a}|{b}|{c}" for a, b, c in zip(tensors.subjects, tensors.sessions, tensors.trials)])
     train, validation = split_validation(np.arange(len(tensors)), groups, recipe.finetune.validation_fraction,
@@ -71,11 +83,12 @@ def train_final_model(recipe: Recipe, dataset: Path, pretrained: Path | None, ou
 
 def run_demo(
     output_dir: str | Path, *, seed_dir: str | Path | None = None, recipe_path: str | Path | None = None,
-    progress: bool = True,
+    corpus: str | Path | None = None, progress: bool = True,
 ) -> DemoResult:
     """Run the whole job into ``output_dir``: ``data/``, ``pretrain/``, ``folds/``, ``report.json``,
-    ``report.md``, ``confusion_matrix.png`` and ``model/``. ``seed_dir`` is a real SEED download (its
-    ``ExtractedFeatures`` folder is read); without it the data is simulated."""
+    ``report.md``, ``confusion_matrix.png`` and ``model/``. ``seed_dir`` is a real SEED download (the recipe's
+    layout is read from it: ``Preprocessed_EEG`` for ``seed-raw``, ``ExtractedFeatures`` for ``seed``); without it
+    the data is simulated. ``corpus`` is a corpus folder (``moodreader build-corpus``) to pre-train on."""
     output_dir = Path(output_dir)
     recipe = load_recipe(recipe_path or DEMO_RECIPE)
     if recipe.dataset.layout not in ("seed", "seed-raw"):
@@ -86,13 +99,23 @@ def run_demo(
         root = simulate_seed(data / "simulated-seed", n_subjects=DEMO_SUBJECTS, seed=recipe.seed, progress=progress)
     else:
         root = Path(seed_dir)
-        if not (root / "ExtractedFeatures").is_dir():
-            fail(str(root), "ExtractedFeatures", "a SEED download folder holding ExtractedFeatures/", "no such folder")
+        needed = "Preprocessed_EEG" if recipe.dataset.layout == "seed-raw" else "ExtractedFeatures"
+        if not (root / needed).is_dir():
+            fail(str(root), needed, f"a SEED download folder holding {needed}/ (dataset.layout "
+                 f"{recipe.dataset.layout!r})", "no such folder")
     dataset = _build(recipe, root, data / "dataset", progress)
-    unlabeled = simulate_seed(data / "simulated-pretrain", n_subjects=PRETRAIN_SUBJECTS, n_sessions=1,
-                              seed=recipe.seed + 1, progress=progress)
-    pretrain_dataset = _build(recipe, unlabeled, data / "pretrain-dataset", progress)
-    pretrained = run_pretraining(recipe, [pretrain_dataset], output_dir / "pretrain", progress=progress)
+    if corpus is None:
+        if seed_dir is None:
+            corpus_root = simulate_seed(data / "simulated-pretrain", n_subjects=PRETRAIN_SUBJECTS, n_sessions=1,
+                                        seed=recipe.seed + 1, progress=progress)
+        else:
+            corpus_root = root
+            if not (root / "Preprocessed_EEG").is_dir():
+                fail(str(root), "Preprocessed_EEG", "the raw recordings to pre-train on (or pass --corpus)",
+                     "no such folder")
+        corpus = _build_corpus(recipe, corpus_root, data / "pretrain-corpus", progress)
+    pretrained = run_pretraining(recipe, corpus_paths=[corpus], output_dir=output_dir / "pretrain", overwrite=True,
+                                 progress=progress)
     report = run_finetuning(recipe, dataset, output_dir, protocol="loso", pretrained=pretrained, progress=progress)
     model = train_final_model(recipe, dataset, pretrained, output_dir / "model", progress)
     shutil.rmtree(output_dir / "pretrain" / "checkpoints", ignore_errors=True)

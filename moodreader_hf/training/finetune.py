@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import transformers
 from accelerate import Accelerator
 from tqdm.auto import tqdm
 
@@ -31,9 +30,11 @@ from .data import EEGTensors, batch_loader, fit_normalization, load_tensors, nor
 from .folds import Fold, make_folds
 from .metrics import accuracy, chance_level, confusion_matrix, macro_f1
 from .pretrain import check_loss
+from ..provenance import metadata_identity
 from .recipe import Recipe
-from .runtime import check_batch_size, make_accelerator, package_versions, runtime_info
 from .report import write_report
+from .runtime import check_batch_size, make_accelerator, package_versions, runtime_info
+from .transfer import Transfer, overlap_section, read_pretraining_record, transfer_pretrained
 
 BatchCallback = Callable[[str, str, torch.Tensor], None]
 """Called as ``callback(fold_name, phase, rows)`` with the dataset rows of every batch fed to the model; ``phase``
@@ -48,24 +49,24 @@ class TrainedFold:
     extractor: MoodReaderFeatureExtractor
     best_epoch: int
     validation_accuracy: float
+    transfer: Transfer
 
 
-def load_pretrained_encoder(pretrained: str | Path, config: MoodReaderConfig) -> MoodReaderForEmotionRecognition:
-    """A classifier whose encoder (``moodreader.*``) comes from the pre-trained folder and whose fusion and heads
-    start fresh. transformers' report of those expected missing weights is not printed; a folder without the
-    encoder's weights is an error."""
-    verbosity = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()
-    try:
-        model, info = MoodReaderForEmotionRecognition.from_pretrained(pretrained, config=config,
-                                                                     output_loading_info=True)
-    finally:
-        transformers.logging.set_verbosity(verbosity)
-    missing = sorted(key for key in info["missing_keys"] if key.startswith("moodreader."))
-    if missing:
-        fail(str(pretrained), "model.safetensors", "the encoder weights of a Mood Reader model (moodreader.*)",
-             f"{len(missing)} encoder tensors missing, e.g. {missing[:3]}")
-    return model
+def uses_signal(recipe: Recipe, metadata: dict[str, Any]) -> bool:
+    """Whether fine-tuning feeds the raw-signal stream: the recipe's ``finetune.use_signal``, where ``"auto"``
+    means "when the dataset holds the raw signal"."""
+    if recipe.finetune.use_signal == "auto":
+        return bool(metadata.get("include_signal"))
+    return bool(recipe.finetune.use_signal)
+
+
+def dataset_metadata(path: str | Path) -> dict[str, Any]:
+    """The metadata of the built dataset at ``path`` (checked by :func:`moodreader_hf.builders.load_built_dataset`)."""
+    from ..builders import load_built_dataset
+
+    if not Path(path).exists():
+        fail(str(path), "(folder)", "a dataset folder written by moodreader_hf.builders.build_dataset", "no such folder")
+    return load_built_dataset(path)[1]
 
 
 def inference_smoothing(metadata: dict[str, Any], recipe: Recipe) -> str:
@@ -141,12 +142,10 @@ def train_fold(
         config, smoothing=inference_smoothing(tensors.metadata, recipe), de_mean=de_mean, de_std=de_std,
         eye_mean=eye_mean, eye_std=eye_std)
     torch.manual_seed(recipe.seed + number)
-    if pretrained is None:
-        model = MoodReaderForEmotionRecognition(config)
-    else:
-        model = load_pretrained_encoder(pretrained, config)
+    model = MoodReaderForEmotionRecognition(config)
+    transfer = transfer_pretrained(model, pretrained, explicit_signal=settings.use_signal is True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
-    flags = {"use_signal": settings.use_signal, "use_eye": settings.use_eye}
+    flags = {"use_signal": "signal" in config.streams, "use_eye": settings.use_eye}
     train_loader = batch_loader(fold_inputs(tensors, train, de, eye, **flags), batch_size=settings.batch_size,
                                 shuffle=True, seed=recipe.seed + number, drop_last=len(train) >= settings.batch_size)
     validation_loader = batch_loader(fold_inputs(tensors, validation, de, eye, **flags), batch_size=settings.batch_size,
@@ -186,7 +185,7 @@ def train_fold(
             break
     bar.close()
     accelerator.unwrap_model(model).load_state_dict(best_state)
-    return TrainedFold(model, extractor, best_epoch, best[0])
+    return TrainedFold(model, extractor, best_epoch, best[0], transfer)
 
 
 def save_fold_model(trained: TrainedFold, accelerator: Accelerator, folder: Path) -> None:
@@ -218,10 +217,15 @@ def _flat(de: torch.Tensor, rows: np.ndarray) -> np.ndarray:
 
 
 def finetune_config(recipe: Recipe, tensors: EEGTensors, source: str) -> MoodReaderConfig:
-    """The architecture of ``recipe`` with the dataset's classes, checked against the dataset's columns."""
+    """The architecture of ``recipe`` with the dataset's classes, montage (its stored electrodes, in order) and
+    streams (DE, plus the raw signal when the dataset holds it and the recipe uses it), checked against the
+    dataset's columns."""
     names = tensors.label_names or [str(index) for index in range(int(tensors.labels.max()) + 1)]
+    montage = list(tensors.metadata.get("channel_names") or recipe.model_config().channel_names)
+    streams = ["de", "signal"] if tensors.signal is not None else ["de"]
     config = recipe.model_config(num_labels=len(names), id2label=dict(enumerate(names)),
-                                 label2id={name: index for index, name in enumerate(names)})
+                                 label2id={name: index for index, name in enumerate(names)}, channel_names=montage,
+                                 num_channels=len(montage), streams=streams)
     if config.num_bands != tensors.de.shape[3]:
         fail(source, "de", f"{config.num_bands} bands (model.num_bands)", f"{tensors.de.shape[3]} bands")
     if recipe.finetune.use_eye and tensors.eye is not None and config.eye_feature_size != tensors.eye.shape[-1]:
@@ -230,6 +234,36 @@ def finetune_config(recipe: Recipe, tensors: EEGTensors, source: str) -> MoodRea
     if config.eye_feature_size and not recipe.finetune.use_eye:
         fail("recipe", "finetune.use_eye", "true when model.eye_feature_size > 0", "false")
     return config
+
+
+def load_fold_tensors(recipe: Recipe, dataset_path: str | Path) -> EEGTensors:
+    """The columns fine-tuning needs, in the dataset's own montage: DE and labels, the raw signal when
+    :func:`uses_signal`, the eye features when the recipe uses them."""
+    metadata = dataset_metadata(dataset_path)
+    need = ["de", "label"] + ["signal"] * uses_signal(recipe, metadata) + ["eye"] * recipe.finetune.use_eye
+    montage = metadata.get("channel_names") or recipe.model_config().channel_names
+    return load_tensors(dataset_path, channel_names=montage, need=need)
+
+
+def check_pretraining_overlap(recipe: Recipe, tensors: EEGTensors, folds: list[Fold],
+                              pretrained: str | Path | None, accelerator: Accelerator) -> dict[str, Any] | None:
+    """The test subjects the pre-training also saw; with ``finetune.pretraining_overlap: error`` any such subject
+    stops the run before training, with ``warn`` it is printed (and always reported)."""
+    if pretrained is None:
+        return None
+    record = read_pretraining_record(pretrained)
+    subjects = sorted(set(tensors.subjects.tolist()))
+    tested = sorted({subject for fold in folds for subject in np.unique(tensors.subjects[fold.test]).tolist()})
+    overlap = overlap_section(Transfer(str(pretrained), record), metadata_identity(tensors.metadata), subjects,
+                              tested, recipe.finetune.pretraining_overlap)
+    seen = overlap["test_subjects_seen_in_pretraining"]
+    if seen and recipe.finetune.pretraining_overlap == "error":
+        fail(str(pretrained), "pretraining_overlap", f"pre-training that saw none of the test subjects of "
+             f"{overlap['dataset_id']!r} (finetune.pretraining_overlap: error)", f"test subjects {seen}")
+    if seen:
+        accelerator.print(f"warning: the pre-training ({pretrained}) saw test subjects {seen} of "
+                          f"{overlap['dataset_id']!r}; the report lists them.")
+    return overlap
 
 
 def run_finetuning(
@@ -257,18 +291,20 @@ def run_finetuning(
         gradient_accumulation_steps=gradient_accumulation_steps or settings.gradient_accumulation_steps,
     )
     check_batch_size(settings.batch_size, accelerator, "finetune.batch_size")
-    need = ["de", "label"] + ["signal"] * settings.use_signal + ["eye"] * settings.use_eye
-    probe = recipe.model_config()
-    tensors = load_tensors(dataset_path, channel_names=probe.channel_names, need=need)
+    tensors = load_fold_tensors(recipe, dataset_path)
     config = finetune_config(recipe, tensors, str(dataset_path))
     label_names = [config.id2label[index] for index in range(config.num_labels)]
     folds = make_folds(protocol, tensors.subjects, tensors.sessions, tensors.trials,
                        validation_fraction=settings.validation_fraction, seed=recipe.seed)
+    overlap = check_pretraining_overlap(recipe, tensors, folds, pretrained, accelerator)
     entries, baseline_entries = [], []
     all_labels, all_predictions = [], []
     for number, fold in enumerate(folds):
         trained = train_fold(accelerator, recipe, config, tensors, name=fold.name, number=number, train=fold.train,
                              validation=fold.validation, pretrained=pretrained, progress=progress, callback=callback)
+        if number == 0:
+            accelerator.print(f"pre-training: {trained.transfer.note} ({len(trained.transfer.loaded)} tensors "
+                              f"loaded, {len(trained.transfer.fresh)} fresh)")
         entries.append(_test_fold(accelerator, recipe, tensors, fold, trained, output_dir, label_names, callback))
         if accelerator.is_main_process:
             baseline_entries.append(_baseline_fold(recipe, tensors, fold, config.num_labels))
@@ -280,8 +316,8 @@ def run_finetuning(
         labels, predictions = np.concatenate(all_labels), np.concatenate(all_predictions)
         report = build_report(
             recipe=recipe, protocol=protocol, dataset_path=dataset_path, tensors=tensors, folds=entries,
-            baseline=baseline_entries, labels=labels, num_classes=config.num_labels, pretrained=pretrained,
-            runtime=runtime_info(accelerator))
+            baseline=baseline_entries, labels=labels, num_classes=config.num_labels,
+            pretraining={**trained.transfer.summary(), "overlap": overlap}, runtime=runtime_info(accelerator))
         write_report(output_dir, report, confusion_matrix(labels, predictions, config.num_labels), label_names)
     accelerator.wait_for_everyone()
     return report
@@ -295,7 +331,7 @@ def _test_fold(accelerator: Accelerator, recipe: Recipe, tensors: EEGTensors, fo
     if settings.use_eye:
         eye = normalize_eye(tensors.eye, trained.extractor.eye_mean, trained.extractor.eye_std)
     loader = accelerator.prepare(batch_loader(
-        fold_inputs(tensors, fold.test, de, eye, use_signal=settings.use_signal, use_eye=settings.use_eye),
+        fold_inputs(tensors, fold.test, de, eye, use_signal=tensors.signal is not None, use_eye=settings.use_eye),
         batch_size=settings.batch_size, shuffle=False, seed=0, drop_last=False))
     result = evaluate(trained.model, loader, accelerator, fold=fold.name, phase="test", callback=callback)
     predictions = result["logits"].argmax(axis=1)
@@ -337,7 +373,7 @@ def _summary(values: list[float]) -> tuple[float, float]:
 
 def build_report(
     *, recipe: Recipe, protocol: str, dataset_path: str | Path, tensors: EEGTensors, folds: list[dict[str, Any]],
-    baseline: list[dict[str, Any]], labels: np.ndarray, num_classes: int, pretrained: str | Path | None,
+    baseline: list[dict[str, Any]], labels: np.ndarray, num_classes: int, pretraining: dict[str, Any],
     runtime: dict[str, Any],
 ) -> dict[str, Any]:
     """The ``report.json`` content; means and standard deviations (population, ``ddof=0``) are over folds."""
@@ -359,7 +395,8 @@ def build_report(
         "uniform_chance": 1.0 / num_classes,
         "baseline": {"name": BASELINE_NAME, "accuracy_mean": baseline_mean, "accuracy_std": baseline_std,
                      "macro_f1_mean": baseline_f1_mean, "macro_f1_std": baseline_f1_std, "folds": baseline},
-        "pretrained": None if pretrained is None else str(pretrained),
+        "pretrained": pretraining["folder"],
+        "pretraining": pretraining,
         "recipe": recipe.to_dict(),
         "versions": package_versions(),
         "runtime": runtime,

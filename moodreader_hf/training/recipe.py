@@ -18,7 +18,7 @@ import yaml
 from ..configuration_moodreader import MoodReaderConfig
 from ..validation import fail
 
-_NOT_ARCHITECTURE = {"num_labels", "id2label", "label2id", "sequence_windows"}
+_NOT_ARCHITECTURE = {"num_labels", "id2label", "label2id", "sequence_windows", "streams", "channel_names", "num_channels"}
 """Config fields a recipe's ``model`` section may not set: the labels come from the dataset and
 ``sequence_windows`` from the ``dataset`` section."""
 
@@ -48,7 +48,8 @@ class DatasetRecipe:
 
 @dataclass
 class PretrainRecipe:
-    """Masked brain signal modelling (MBSM) pre-training.
+    """Masked brain signal modelling (MBSM) pre-training of the raw-signal encoder on corpora (``moodreader
+    build-corpus``) and built datasets with raw signal, streamed.
 
     Args:
         steps: Optimiser steps in all.
@@ -58,7 +59,8 @@ class PretrainRecipe:
         warmup_steps: Linear warm-up steps before the cosine decay.
         checkpoint_every: Save the full training state (``accelerator.save_state``) every this many steps.
         keep_checkpoints: Most recent checkpoints kept on disk.
-        use_signal: Reconstruct raw-signal tokens too (the dataset must have a ``signal`` column).
+        shuffle_buffer: Rows of the shuffle buffer of each process's stream.
+        log_every: Steps between entries of the log (loss, samples per second, hours of EEG seen).
         gradient_accumulation_steps: Batches whose gradients are summed per optimiser step.
         mixed_precision: ``"no"``, ``"fp16"`` or ``"bf16"``.
     """
@@ -70,7 +72,8 @@ class PretrainRecipe:
     warmup_steps: int = 10
     checkpoint_every: int = 50
     keep_checkpoints: int = 2
-    use_signal: bool = False
+    shuffle_buffer: int = 256
+    log_every: int = 10
     gradient_accumulation_steps: int = 1
     mixed_precision: Literal["no", "fp16", "bf16"] = "no"
 
@@ -87,11 +90,14 @@ class FinetuneRecipe:
         weight_decay: AdamW weight decay.
         patience: Epochs without a better validation accuracy before stopping.
         validation_fraction: Fraction of the training subjects' trials held out for early stopping.
-        use_signal: Feed the raw signal to the model (the dataset must have a ``signal`` column).
+        use_signal: Feed the raw signal to the model (its raw-signal stream, fused with the DE stream):
+            ``"auto"`` does when the dataset has a ``signal`` column (``build-dataset --include-signal``).
         use_eye: Feed eye-movement features (the dataset must have an ``eye`` column).
         gradient_accumulation_steps: Batches whose gradients are summed per optimiser step.
         mixed_precision: ``"no"``, ``"fp16"`` or ``"bf16"``.
         baseline_l2: L2 penalty of the logistic-regression baseline on standardised flattened DE.
+        pretraining_overlap: What a test subject that the pre-training also saw does: ``"warn"`` (reported in
+            the log and the report) or ``"error"`` (stop before training).
     """
 
     protocol: Literal["loso", "within"] = "loso"
@@ -101,11 +107,12 @@ class FinetuneRecipe:
     weight_decay: float = 0.01
     patience: int = 5
     validation_fraction: float = 0.15
-    use_signal: bool = False
+    use_signal: bool | Literal["auto"] = "auto"
     use_eye: bool = False
     gradient_accumulation_steps: int = 1
     mixed_precision: Literal["no", "fp16", "bf16"] = "no"
     baseline_l2: float = 1e-2
+    pretraining_overlap: Literal["warn", "error"] = "warn"
 
 
 @dataclass
@@ -219,6 +226,7 @@ def _check_values(recipe: Recipe, source: str) -> None:
         "pretrain.steps": recipe.pretrain.steps, "pretrain.batch_size": recipe.pretrain.batch_size,
         "pretrain.checkpoint_every": recipe.pretrain.checkpoint_every,
         "pretrain.keep_checkpoints": recipe.pretrain.keep_checkpoints,
+        "pretrain.shuffle_buffer": recipe.pretrain.shuffle_buffer, "pretrain.log_every": recipe.pretrain.log_every,
         "pretrain.gradient_accumulation_steps": recipe.pretrain.gradient_accumulation_steps,
         "finetune.epochs": recipe.finetune.epochs, "finetune.batch_size": recipe.finetune.batch_size,
         "finetune.patience": recipe.finetune.patience,

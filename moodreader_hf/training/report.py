@@ -32,8 +32,31 @@ def markdown_table(report: dict[str, Any]) -> str:
         f"Chance level (most frequent class of the tested rows): {report['chance_level']:.3f}; "
         f"uniform guess: {report['uniform_chance']:.3f}. Baseline: {report['baseline']['name']}, same folds.",
         "",
+        *pretraining_lines(report.get("pretraining") or {}),
     ]
     return "\n".join(lines)
+
+
+def pretraining_lines(pretraining: dict[str, Any]) -> list[str]:
+    """The report's pre-training section: the folder and its sources, what was loaded, and the subject overlap."""
+    if not pretraining.get("folder"):
+        return ["## Pre-training", "", "None: every weight was trained from scratch on the training subjects.", ""]
+    lines = ["## Pre-training", "", f"Folder: `{pretraining['folder']}` ({pretraining.get('steps')} steps, "
+             f"{pretraining.get('hours_seen') or 0:.2f} h of EEG seen). {pretraining.get('note', '')}.", "",
+             "| source | dataset | subjects | hours | rows |", "|---|---|---:|---:|---:|"]
+    for source in pretraining.get("sources", []):
+        lines.append(f"| `{source['path']}` ({source['kind']}) | {source['dataset_id']} | {len(source['subjects'])} "
+                     f"| {source['hours']:.2f} | {source['rows']} |")
+    lines += ["", f"Loaded from pre-training: {', '.join(pretraining.get('loaded_modules') or []) or 'nothing'}; "
+              f"fresh: {', '.join(pretraining.get('fresh_modules') or [])}.", ""]
+    overlap = pretraining.get("overlap") or {}
+    seen = overlap.get("test_subjects_seen_in_pretraining") or []
+    if seen:
+        lines += [f"**Overlap: the pre-training saw test subjects {', '.join(seen)} of {overlap['dataset_id']}** "
+                  f"(policy: {overlap['policy']}); their folds are not a clean cross-subject estimate.", ""]
+    else:
+        lines += [f"No test subject of {overlap.get('dataset_id')} was seen in pre-training.", ""]
+    return lines
 
 
 def plot_confusion_matrix(matrix: np.ndarray, label_names: list[str], path: Path, title: str) -> None:

@@ -159,8 +159,7 @@ def timeline(result: dict[str, Any]) -> Figure:
 
 def topomap(recording: Path, folder: Path) -> np.ndarray:
     """Scalp topomaps (RGBA image) of the spatial attention each electrode receives, per predicted emotion."""
-    de, mask = recording_inputs(CLASSIFIER, recording)
-    importance = electrode_importance(CLASSIFIER.model, de, channel_mask=mask, method="attention")
+    importance = electrode_importance(CLASSIFIER.model, **recording_inputs(CLASSIFIER, recording), method="attention")
     path = plot_topomaps(importance, folder / "topomap.png", title="Attention per electrode")
     return imread(path)
 
