@@ -40,11 +40,13 @@ def measure(kind: str, recipe, rows: int, steps: int) -> dict[str, float]:
     settings = recipe.pretrain if kind == "pretrain" else recipe.finetune
     accelerator = make_accelerator(mixed_precision=None, recipe_mixed_precision=settings.mixed_precision,
                                    gradient_accumulation_steps=1)
-    config = recipe.model_config(num_labels=3)
+    config = recipe.model_config(num_labels=3, streams=["signal"] if kind == "pretrain" else ["de"])
     windows = recipe.dataset.sequence_windows
     tensors = {"de": torch.randn(rows, windows, config.num_channels, config.num_bands),
                "channel_mask": torch.ones(rows, config.num_channels, dtype=torch.long),
                "labels": torch.randint(0, 3, (rows,)), "row": torch.arange(rows)}
+    if kind == "pretrain":  # MBSM pre-trains the raw-signal encoder
+        tensors["signal"] = 20 * torch.randn(rows, config.num_channels, windows * config.samples_per_window)
     if config.eye_feature_size:
         tensors["eye"] = torch.randn(rows, windows, config.eye_feature_size)
     model = (MoodReaderForMaskedEEGModeling if kind == "pretrain" else MoodReaderForEmotionRecognition)(config)
@@ -62,8 +64,11 @@ def measure(kind: str, recipe, rows: int, steps: int) -> dict[str, float]:
             iterator = iter(loader)
             batch = next(iterator)
         fetched = time.perf_counter()
-        inputs = {"de_features": batch["de"], "channel_mask": batch["channel_mask"]}
-        if kind == "finetune":
+        inputs = {"channel_mask": batch["channel_mask"]}
+        if kind == "pretrain":
+            inputs["eeg_signals"] = batch["signal"]
+        else:
+            inputs["de_features"] = batch["de"]
             inputs.update(labels=batch["labels"], eye_features=batch.get("eye"))
         loss = model(**inputs).loss
         accelerator.backward(loss)

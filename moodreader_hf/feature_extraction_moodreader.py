@@ -33,6 +33,9 @@ from .configuration_moodreader import (
 DE_METHODS: tuple[str, ...] = ("stft", "filterbank")
 SMOOTHINGS: tuple[str, ...] = ("lds", "moving_average", "none")
 ON_MISSING: tuple[str, ...] = ("raise", "mask")
+DE_SOURCES: tuple[str, ...] = ("computed", "distributed")
+"""Where the training DE came from: computed by this file from raw EEG, or distributed with a dataset (SEED,
+SEED-IV, SEED-V ship DE made by their own code, which differs from ours by an affine map per band)."""
 FILTER_ORDER = 4
 """Order of the Butterworth prototype of each ``filterbank`` band (the band-pass filter has twice as many poles)."""
 CHANNEL_ALIASES: dict[str, str] = ELECTRODE_ALIASES
@@ -405,6 +408,13 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         de_std: ``None`` or nested lists ``(channels, bands)``: per-feature standard deviation (positive).
         eye_mean: ``None`` or a list ``(eye_dims,)``: per-feature mean of the training subjects' eye features.
         eye_std: ``None`` or a list ``(eye_dims,)``: their standard deviation (positive).
+        de_source: ``"computed"`` (the model was trained on DE computed by this extractor's recipe) or
+            ``"distributed"`` (trained on the DE a dataset distributes, made by the dataset's own code). A
+            ``"distributed"`` extractor refuses raw signals: our DE of a recording is not the dataset's DE (the
+            recipes differ by an affine map per band, e.g. a slope of about 2.8 against the common Python port of
+            SEED's ``log2(100 * mean |X|**2)``), and normalising it with the distributed DE's statistics would put it
+            tens of standard deviations off the training data. Pass ``de_features`` made the dataset's way.
+        dataset: Name of the dataset whose DE a ``"distributed"`` extractor expects (for messages).
         padding_value: Value of padded time steps when a pipeline batches several recordings.
         padding_side: Side on which they are padded.
 
@@ -433,6 +443,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         de_std: Sequence[Sequence[float]] | None = None,
         eye_mean: Sequence[float] | None = None,
         eye_std: Sequence[float] | None = None,
+        de_source: str = "computed",
+        dataset: str | None = None,
         padding_value: float = 0.0,
         padding_side: str = "right",
         **kwargs,
@@ -449,6 +461,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         self.de_std = None if de_std is None else np.asarray(de_std, dtype=np.float64).tolist()
         self.eye_mean = None if eye_mean is None else np.asarray(eye_mean, dtype=np.float64).tolist()
         self.eye_std = None if eye_std is None else np.asarray(eye_std, dtype=np.float64).tolist()
+        self.de_source = de_source
+        self.dataset = dataset
         self.padding_value = padding_value
         self.padding_side = padding_side
         self._check_attributes()
@@ -472,6 +486,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         _check_bands(self.band_edges, self.sampling_rate, source, strict_nyquist=self.method == "filterbank")
         if self.method not in DE_METHODS:
             _fail(source, "method", f"one of {DE_METHODS}", repr(self.method))
+        if self.de_source not in DE_SOURCES:
+            _fail(source, "de_source", f"one of {DE_SOURCES}", repr(self.de_source))
         if self.smoothing not in SMOOTHINGS:
             _fail(source, "smoothing", f"one of {SMOOTHINGS}", repr(self.smoothing))
         if not (isinstance(self.moving_average_window, int) and self.moving_average_window >= 1):
@@ -551,6 +567,10 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
             _fail(source, "on_missing", f"one of {ON_MISSING}", repr(on_missing))
         if de_features is not None and return_signals:
             _fail(source, "return_signals", "False when de_features are given (no signal to return)", "True")
+        if signals is not None and self.de_source == "distributed":
+            _fail(source, "signals", f"de_features (time, channels, bands) computed as {self.dataset or 'the dataset'} "
+                  "computes its distributed DE: this model was trained on that DE, which this package's DE of a raw "
+                  "recording does not reproduce (the recipes differ by an affine map per band)", "raw signals")
         n_channels, n_bands = len(self.channel_names), len(self.band_edges)
         if signals is not None:
             data = _check_signals(signals, source)

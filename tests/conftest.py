@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from moodreader_hf import MoodReaderConfig
+from moodreader_hf.recordings import FetchError, fetch_physionet_sample
 
 TINY = dict(
     hidden_size=16,
@@ -34,3 +35,14 @@ def config() -> MoodReaderConfig:
 @pytest.fixture(autouse=True)
 def _seeded():
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def physionet_edf(request, tmp_path_factory):
+    """The real PhysioNet EDF (64 electrodes, 160 Hz, 61 s), fetched once from PyPI into pytest's cache."""
+    cache = getattr(request.config, "cache", None)
+    folder = cache.mkdir("physionet_sample") if cache else tmp_path_factory.mktemp("physionet_sample")
+    try:
+        return fetch_physionet_sample(folder)
+    except FetchError as error:
+        pytest.skip(f"the PhysioNet sample could not be downloaded from PyPI: {error}")

@@ -8,7 +8,7 @@ import pytest
 from scipy.signal import welch
 
 from moodreader_hf.configuration_moodreader import SEED_CHANNEL_NAMES
-from moodreader_hf.recordings import FetchError, fetch_physionet_sample, raw_to_array, read_recording
+from moodreader_hf.recordings import raw_to_array, read_recording
 from moodreader_hf.validation import MoodReaderInputError
 
 SFREQ = 200.0
@@ -125,16 +125,6 @@ def test_bad_files(tmp_path):
     data[5, 10] = np.nan
     with pytest.raises(MoodReaderInputError, match=rf"finite samples.*{raw.ch_names[5]}"):
         raw_to_array(mne.io.RawArray(data, raw.info, verbose="error"))
-
-
-@pytest.fixture(scope="module")
-def physionet_edf(request, tmp_path_factory):
-    cache = getattr(request.config, "cache", None)
-    folder = cache.mkdir("physionet_sample") if cache else tmp_path_factory.mktemp("physionet_sample")
-    try:
-        return fetch_physionet_sample(folder)
-    except FetchError as error:
-        pytest.skip(f"the PhysioNet sample could not be downloaded from PyPI: {error}")
 
 
 def test_real_physionet_recording(physionet_edf):

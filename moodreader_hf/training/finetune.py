@@ -22,15 +22,16 @@ from tqdm.auto import tqdm
 
 from ..atomic import replace_folder, write_text
 from ..configuration_moodreader import MoodReaderConfig
-from ..feature_extraction_moodreader import SMOOTHINGS, MoodReaderFeatureExtractor, normalization_statistics
+from ..feature_extraction_moodreader import MoodReaderFeatureExtractor, normalization_statistics
 from ..modeling_moodreader import MoodReaderForEmotionRecognition
+from ..provenance import metadata_identity
 from ..validation import fail
 from .baseline import BASELINE_NAME, logistic_regression_predictions
+from .contract import check_recipe_against_dataset, dataset_extractor
 from .data import EEGTensors, batch_loader, fit_normalization, load_tensors, normalize, normalize_eye
 from .folds import Fold, make_folds
 from .metrics import accuracy, chance_level, confusion_matrix, macro_f1
 from .pretrain import check_loss
-from ..provenance import metadata_identity
 from .recipe import Recipe
 from .report import write_report
 from .runtime import check_batch_size, make_accelerator, package_versions, runtime_info
@@ -67,14 +68,6 @@ def dataset_metadata(path: str | Path) -> dict[str, Any]:
     if not Path(path).exists():
         fail(str(path), "(folder)", "a dataset folder written by moodreader_hf.builders.build_dataset", "no such folder")
     return load_built_dataset(path)[1]
-
-
-def inference_smoothing(metadata: dict[str, Any], recipe: Recipe) -> str:
-    """The smoothing a fold's feature extractor applies at inference: the dataset's own when its metadata names
-    one of :data:`SMOOTHINGS` (DE computed by the builder, or SEED's ``de_LDS``/``de_movingAve``), otherwise (DE
-    distributed without a stated smoothing, as SEED-V's) the recipe's ``dataset.smoothing``."""
-    smoothing = metadata.get("smoothing")
-    return smoothing if smoothing in SMOOTHINGS else recipe.dataset.smoothing
 
 
 def fold_inputs(tensors: EEGTensors, rows: np.ndarray, de: torch.Tensor, eye: torch.Tensor | None = None, *,
@@ -138,9 +131,8 @@ def train_fold(
     if settings.use_eye:
         eye_mean, eye_std = normalization_statistics(tensors.eye[fitted].numpy(), feature_axes=1)
         eye = normalize_eye(tensors.eye, eye_mean, eye_std)
-    extractor = MoodReaderFeatureExtractor.from_model_config(
-        config, smoothing=inference_smoothing(tensors.metadata, recipe), de_mean=de_mean, de_std=de_std,
-        eye_mean=eye_mean, eye_std=eye_std)
+    extractor = dataset_extractor(tensors.metadata, config, de_mean=de_mean, de_std=de_std, eye_mean=eye_mean,
+                                  eye_std=eye_std)
     torch.manual_seed(recipe.seed + number)
     model = MoodReaderForEmotionRecognition(config)
     transfer = transfer_pretrained(model, pretrained, explicit_signal=settings.use_signal is True)
@@ -240,6 +232,7 @@ def load_fold_tensors(recipe: Recipe, dataset_path: str | Path) -> EEGTensors:
     """The columns fine-tuning needs, in the dataset's own montage: DE and labels, the raw signal when
     :func:`uses_signal`, the eye features when the recipe uses them."""
     metadata = dataset_metadata(dataset_path)
+    check_recipe_against_dataset(recipe, metadata, str(dataset_path), uses_signal=uses_signal(recipe, metadata))
     need = ["de", "label"] + ["signal"] * uses_signal(recipe, metadata) + ["eye"] * recipe.finetune.use_eye
     montage = metadata.get("channel_names") or recipe.model_config().channel_names
     return load_tensors(dataset_path, channel_names=montage, need=need)

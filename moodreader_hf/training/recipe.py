@@ -34,7 +34,11 @@ class DatasetRecipe:
         sequence_windows: DE windows per row (the model's time axis).
         stride: Windows between the starts of consecutive rows of a trial.
         smoothing: Smoothing of DE along time (``"lds"``, ``"moving_average"``, ``"none"``).
+        moving_average_window: Windows of the moving average, with ``smoothing: moving_average``.
+        method: How DE is computed from raw EEG: ``"stft"`` (the SEED recipe) or ``"filterbank"``.
         include_signal: Keep the raw signal ``(channels, samples)`` in each row.
+
+    Fine-tuning compares these with the dataset's own metadata and refuses a disagreement before any work.
     """
 
     layout: str = "seed"
@@ -43,6 +47,8 @@ class DatasetRecipe:
     sequence_windows: int = 10
     stride: int = 10
     smoothing: Literal["lds", "moving_average", "none"] = "lds"
+    moving_average_window: int = 5
+    method: Literal["stft", "filterbank"] = "stft"
     include_signal: bool = False
 
 
@@ -223,6 +229,7 @@ def recipe_from_dict(values: Any, source: str = "recipe") -> Recipe:
 def _check_values(recipe: Recipe, source: str) -> None:
     positive = {
         "dataset.sequence_windows": recipe.dataset.sequence_windows, "dataset.stride": recipe.dataset.stride,
+        "dataset.moving_average_window": recipe.dataset.moving_average_window,
         "pretrain.steps": recipe.pretrain.steps, "pretrain.batch_size": recipe.pretrain.batch_size,
         "pretrain.checkpoint_every": recipe.pretrain.checkpoint_every,
         "pretrain.keep_checkpoints": recipe.pretrain.keep_checkpoints,

@@ -1,0 +1,71 @@
+"""The dataset decides the features: what a built dataset's metadata says about its DE becomes the saved feature
+extractor, and a recipe that disagrees with it is refused before any work.
+
+Fields compared (dataset metadata -> recipe): ``window_seconds`` -> ``model.window_seconds``, ``band_edges`` ->
+``model.band_edges``, ``sampling_rate`` -> ``model.sampling_rate`` (DE computed here, or a raw-signal column),
+``method`` -> ``dataset.method`` (DE computed here), ``smoothing`` -> ``dataset.smoothing`` and
+``moving_average_window`` -> ``dataset.moving_average_window`` (when the dataset states its smoothing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..configuration_moodreader import MoodReaderConfig
+from ..feature_extraction_moodreader import SMOOTHINGS, MoodReaderFeatureExtractor
+from ..validation import fail
+from .recipe import Recipe
+
+
+def _differs(dataset_value: Any, recipe_value: Any) -> bool:
+    if isinstance(dataset_value, (list, tuple)) or isinstance(recipe_value, (list, tuple)):
+        left, right = np.asarray(dataset_value, dtype=float), np.asarray(recipe_value, dtype=float)
+        return left.shape != right.shape or not np.allclose(left, right)
+    if isinstance(dataset_value, (int, float)) and isinstance(recipe_value, (int, float)):
+        return not np.isclose(float(dataset_value), float(recipe_value))
+    return dataset_value != recipe_value
+
+
+def check_recipe_against_dataset(recipe: Recipe, metadata: dict[str, Any], source: str, *,
+                                 uses_signal: bool) -> None:
+    """Raise naming the field, the dataset's value and the recipe's value at the first disagreement."""
+    config = recipe.model_config()
+    computed = metadata.get("de_source", "computed") == "computed"
+    checks = [("window_seconds", metadata.get("window_seconds"), config.window_seconds, "model.window_seconds"),
+              ("band_edges", metadata.get("band_edges"), config.band_edges, "model.band_edges")]
+    if computed or uses_signal:
+        checks.append(("sampling_rate", metadata.get("sampling_rate"), config.sampling_rate, "model.sampling_rate"))
+    if computed and metadata.get("method") is not None:
+        checks.append(("method", metadata["method"], recipe.dataset.method, "dataset.method"))
+    smoothing = metadata.get("smoothing")
+    if smoothing in SMOOTHINGS:
+        checks.append(("smoothing", smoothing, recipe.dataset.smoothing, "dataset.smoothing"))
+        if smoothing == "moving_average" and metadata.get("moving_average_window") is not None:
+            checks.append(("moving_average_window", metadata["moving_average_window"],
+                           recipe.dataset.moving_average_window, "dataset.moving_average_window"))
+    for field, dataset_value, recipe_value, recipe_field in checks:
+        if dataset_value is not None and _differs(dataset_value, recipe_value):
+            fail(source, field, f"the recipe's {recipe_field} = {recipe_value!r} (the dataset decides the features: "
+                 "rebuild the dataset or change the recipe)", f"{dataset_value!r} in the dataset")
+
+
+def dataset_extractor(metadata: dict[str, Any], config: MoodReaderConfig, **statistics: Any
+                      ) -> MoodReaderFeatureExtractor:
+    """The feature extractor a model trained on this dataset needs at inference: the dataset's window, bands,
+    rate, DE method and smoothing, its DE source (a ``"distributed"`` one refuses raw signals), and the
+    normalisation ``statistics`` (``de_mean``, ``de_std``, ``eye_mean``, ``eye_std``) of the training rows."""
+    smoothing = metadata.get("smoothing")
+    distributed = metadata.get("de_source") == "distributed"
+    return MoodReaderFeatureExtractor(
+        sampling_rate=metadata.get("sampling_rate", config.sampling_rate), channel_names=config.channel_names,
+        band_edges=metadata.get("band_edges", config.band_edges),
+        window_seconds=metadata.get("window_seconds", config.window_seconds),
+        method=metadata.get("method") or "stft",
+        smoothing=smoothing if smoothing in SMOOTHINGS else "none",
+        moving_average_window=metadata.get("moving_average_window") or 5,
+        de_source="distributed" if distributed else "computed",
+        dataset=str(metadata.get("dataset_id") or metadata.get("layout")) if distributed else None,
+        **statistics,
+    )
