@@ -31,7 +31,12 @@ from .configuration_moodreader import (
 )
 
 DE_METHODS: tuple[str, ...] = ("stft", "filterbank")
-SMOOTHINGS: tuple[str, ...] = ("lds", "moving_average", "none")
+SMOOTHINGS: tuple[str, ...] = ("lds", "lds_rts", "moving_average", "causal_moving_average", "none")
+"""Smoothing of DE along time: ``"lds"`` (Kalman filter, forward only, as the widely used Python port of SEED's
+``de_LDS`` code), ``"lds_rts"`` (the same filter plus a Rauch-Tung-Striebel backward pass), ``"moving_average"``
+(centred, as SEED's ``de_movingAve``), ``"causal_moving_average"`` (trailing: each step averages itself and the
+steps before it), ``"none"``. With SEED's LDS parameters (Q = 1e-4, R = 1) both LDS variants make a series
+nearly constant (a gain of about 0.01 per step); the moving averages keep changes within their window."""
 ON_MISSING: tuple[str, ...] = ("raise", "mask")
 DE_SOURCES: tuple[str, ...] = ("computed", "distributed")
 """Where the training DE came from: computed by this file from raw EEG, or distributed with a dataset (SEED,
@@ -240,11 +245,12 @@ def _check_sequence(values: object, source: str, field: str) -> np.ndarray:
     return array
 
 
-def moving_average(de: np.ndarray, window: int = 5) -> np.ndarray:
-    """Centred moving average along time (axis 0), as in SEED's ``de_movingAve`` features.
+def moving_average(de: np.ndarray, window: int = 5, *, causal: bool = False) -> np.ndarray:
+    """Moving average along time (axis 0): centred, as in SEED's ``de_movingAve`` features, or trailing.
 
-    Step ``t`` is the mean of steps ``t - (window - 1) // 2`` to ``t + window // 2``; near the ends the window is cut
-    to the steps that exist (no padding), so the output has the input's length and a constant stays constant.
+    Centred, step ``t`` is the mean of steps ``t - (window - 1) // 2`` to ``t + window // 2``; ``causal``, of steps
+    ``t - window + 1`` to ``t`` (nothing after ``t``). Near the ends the window is cut to the steps that exist (no
+    padding), so the output has the input's length and a constant stays constant.
 
     Args:
         de: ``(time, ...)``, e.g. ``(time, channels, bands)``.
@@ -258,8 +264,9 @@ def moving_average(de: np.ndarray, window: int = 5) -> np.ndarray:
         _fail("moving_average", "window", "a positive whole number of time steps", repr(window))
     steps = data.shape[0]
     cumulative = np.concatenate([np.zeros((1, *data.shape[1:])), np.cumsum(data, axis=0)])
-    starts = np.clip(np.arange(steps) - (window - 1) // 2, 0, steps)
-    stops = np.clip(np.arange(steps) + window // 2 + 1, 0, steps)
+    before, after = (window - 1, 0) if causal else ((window - 1) // 2, window // 2)
+    starts = np.clip(np.arange(steps) - before, 0, steps)
+    stops = np.clip(np.arange(steps) + after + 1, 0, steps)
     counts = (stops - starts).reshape(-1, *([1] * (data.ndim - 1)))
     return ((cumulative[stops] - cumulative[starts]) / counts).astype(np.float32)
 
@@ -272,12 +279,15 @@ def lds_smooth(
     process_noise: float = 1e-4,
     observation_noise: float = 1.0,
     initial_variance: float = 0.01,
+    backward: bool = False,
 ) -> np.ndarray:
     """Linear-dynamical-system smoothing along time (axis 0), as in SEED's ``de_LDS`` features.
 
     Every series (each channel and band) is the observation ``y_t = C z_t + v_t`` of a latent state
     ``z_t = A z_{t-1} + w_t``, ``w ~ N(0, Q)``, ``v ~ N(0, R)``, with prior ``z_0 ~ N(mean of the series, V0)``. A
-    Kalman filter runs forward, a Rauch-Tung-Striebel smoother backward, and the smoothed state means are returned.
+    Kalman filter runs forward and its state means are returned (smoothing ``"lds"``, as the widely used Python port
+    of SEED's code does); with ``backward`` a Rauch-Tung-Striebel smoother then runs backward (smoothing
+    ``"lds_rts"``), which differs from the forward filter by up to half a step change.
     The defaults ``A = C = 1``, ``Q = 1e-4``, ``R = 1``, ``V0 = 0.01`` are those of the widely used Python port of
     the SEED LDS code. The variances and gains do not depend on the data, so one scalar recursion over time
     serves every channel and band at once.
@@ -286,9 +296,10 @@ def lds_smooth(
         de: ``(time, ...)``, e.g. ``(time, channels, bands)``.
         transition: ``A``. observation: ``C``. process_noise: ``Q``. observation_noise: ``R``.
         initial_variance: ``V0``, the prior variance of the first state.
+        backward: Add the Rauch-Tung-Striebel backward pass.
 
     Returns:
-        The smoothed states, an array of ``de``'s shape, float32.
+        The filtered (or smoothed) states, an array of ``de``'s shape, float32.
     """
     source = "lds_smooth"
     data = _check_sequence(de, source, "de")
@@ -313,7 +324,7 @@ def lds_smooth(
         filtered[t] = predicted_mean + gain * (data[t] - c * predicted_mean)
         variance[t] = (1 - gain * c) * predicted_variance[t]
     smoothed = filtered.copy()
-    for t in range(steps - 2, -1, -1):
+    for t in range(steps - 2 if backward else -1, -1, -1):
         back_gain = variance[t] * a / predicted_variance[t + 1]
         smoothed[t] = filtered[t] + back_gain * (smoothed[t + 1] - a * filtered[t])
     return smoothed.astype(np.float32)
@@ -528,8 +539,9 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         channel_names: Sequence[str] | None = None,
         de_features: np.ndarray | None = None,
         eye_features: np.ndarray | None = None,
-        on_missing: str = "raise",
+        on_missing: str = "mask",
         return_signals: bool = False,
+        smoothing_span: int | None = None,
         return_tensors: str | None = "pt",
     ) -> BatchFeature:
         """Model inputs for one recording.
@@ -546,8 +558,11 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
             de_features: Precomputed, already smoothed DE ``(time, channels, bands)``: only reordered and normalised.
             eye_features: Eye-movement features ``(time, eye_dims)``, one row per DE window, for models with an eye
                 modality; normalised with ``eye_mean``/``eye_std``.
-            on_missing: ``"raise"`` (an error names the missing electrodes) or ``"mask"`` (they are zero and
-                ``channel_mask`` is 0 there).
+            on_missing: ``"mask"`` (missing electrodes are zero and ``channel_mask`` is 0 there; the default, as
+                for the command line and the pipeline) or ``"raise"`` (an error names them).
+            smoothing_span: Smooth each run of this many windows independently (the pipeline passes its segment
+                length, so a segment's features depend on its own windows only); ``None``: the whole recording, as
+                the builders smooth each trial.
             return_signals: Also return ``eeg_signals``, the resampled signal in µV ``(1, channels, time *
                 samples_per_window)`` (samples after the last whole window dropped, missing electrodes zero).
             return_tensors: ``"pt"``, ``"np"`` or ``None`` (nested lists).
@@ -595,7 +610,7 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
                       f"{_MIN_PLAUSIBLE_STD_UV:g} µV)", f"{median_std:.3g} (volts? multiply by 1e6)")
             de = differential_entropy(resampled, self.sampling_rate, self.window_seconds, self.band_edges,
                                       self.method)
-            de = self._smooth(de)
+            de = self._smooth(de, smoothing_span)
         else:
             de = data[:, indices[present], :]
         if self.de_mean is not None:
@@ -655,11 +670,15 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
             return data
         return resample_poly(data, ratio.numerator, ratio.denominator, axis=-1)
 
-    def _smooth(self, de: np.ndarray) -> np.ndarray:
-        if self.smoothing == "lds":
-            return lds_smooth(de)
-        if self.smoothing == "moving_average":
-            return moving_average(de, self.moving_average_window)
+    def _smooth(self, de: np.ndarray, span: int | None = None) -> np.ndarray:
+        """Smooth ``de (time, ...)`` as ``self.smoothing`` says, over the whole series or, with ``span``, over each
+        run of ``span`` windows independently (a segment never sees the windows of another)."""
+        if span is not None and span < de.shape[0]:
+            return np.concatenate([self._smooth(de[start : start + span]) for start in range(0, de.shape[0], span)])
+        if self.smoothing in ("lds", "lds_rts"):
+            return lds_smooth(de, backward=self.smoothing == "lds_rts")
+        if self.smoothing in ("moving_average", "causal_moving_average"):
+            return moving_average(de, self.moving_average_window, causal=self.smoothing == "causal_moving_average")
         return de
 
 

@@ -15,9 +15,13 @@ Usage::
 A recording is turned into DE windows by the repository's feature extractor (one window per
 ``config.window_seconds`` seconds), cut into consecutive segments of ``segment_windows`` windows (by default the
 length of the training rows, ``config.sequence_windows``; at most ``config.max_windows``; the last one may be
-shorter), and each segment is classified by one forward pass. At most ``batch_segments`` segments go through the
-model at once, so the model's memory does not grow with the recording (the DE features, 310 numbers per window, are
-computed for the whole recording first, as LDS smoothing runs over all of it).
+shorter), and each segment is classified by one forward pass. The DE of a recording is smoothed per segment (each
+segment's features depend on its own windows only), so the timeline is local: a change of state shows in the segment
+where it happens instead of being smeared over the recording, as smoothing the whole recording with SEED's LDS would
+(its gain of about 0.01 per window spreads a step over minutes). Models trained with the raw-signal stream also get
+each segment's raw signal. At most ``batch_segments`` segments go through the model at once, so the model's memory
+does not grow with the recording (the DE features, 310 numbers per window, are computed for the whole recording
+first).
 """
 
 from __future__ import annotations
@@ -146,7 +150,7 @@ class EEGEmotionRecognitionPipeline(Pipeline):
             if not (isinstance(segment_windows, int) and 1 <= segment_windows <= limit):
                 _fail("segment_windows", f"a whole number of windows from 1 to max_windows={limit}",
                       repr(segment_windows))
-            forward["segment_windows"] = segment_windows
+            forward["segment_windows"] = preprocess["segment_windows"] = segment_windows
         if batch_segments is not None:
             if not (isinstance(batch_segments, int) and batch_segments >= 1):
                 _fail("batch_segments", "a positive whole number", repr(batch_segments))
@@ -159,6 +163,7 @@ class EEGEmotionRecognitionPipeline(Pipeline):
         sampling_rate: float | None = None,
         channel_names: Sequence[str] | None = None,
         on_missing: str = "mask",
+        segment_windows: int | None = None,
     ) -> dict[str, Any]:
         signals = de = eye = None
         if isinstance(inputs, dict):
@@ -201,6 +206,7 @@ class EEGEmotionRecognitionPipeline(Pipeline):
             eye_features=eye,
             on_missing=on_missing,
             return_signals=wants_signal,
+            smoothing_span=segment_windows or self.default_segment_windows,
             return_tensors="pt",
         )
         present = features["channel_mask"][0].bool().tolist()

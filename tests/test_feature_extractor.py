@@ -161,8 +161,8 @@ def test_missing_electrodes_raise_or_are_masked(statistics):
     signals = recording(4, 200)[keep]
     names = [SEED_CHANNEL_NAMES[i] for i in keep]
     with pytest.raises(ValueError, match=r"missing \['PO5', 'CB1'\]"):
-        extractor(signals, sampling_rate=200, channel_names=names)
-    out = extractor(signals, sampling_rate=200, channel_names=names, on_missing="mask", return_signals=True)
+        extractor(signals, sampling_rate=200, channel_names=names, on_missing="raise")
+    out = extractor(signals, sampling_rate=200, channel_names=names, return_signals=True)  # "mask" is the default
     mask = out["channel_mask"][0]
     missing = [SEED_CHANNEL_NAMES.index("PO5"), SEED_CHANNEL_NAMES.index("CB1")]
     assert mask[missing].tolist() == [0, 0] and int(mask.sum()) == CHANNELS - 2

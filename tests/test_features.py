@@ -132,10 +132,14 @@ def test_moving_average_is_per_channel_and_band():
     assert smoothed.shape == de.shape
     np.testing.assert_allclose(smoothed[:, 1, 0], moving_average(de[:, 1, 0], 3), rtol=1e-6)
     np.testing.assert_allclose(smoothed[3], de[2:5].mean(axis=0), rtol=1e-6)
+    causal = moving_average(de, 3, causal=True)
+    np.testing.assert_allclose(causal[3], de[1:4].mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(causal[0], de[0], rtol=1e-6)
 
 
 def scalar_kalman_rts_by_hand(y, a, c, q, r, v0):
-    """Four steps of the scalar Kalman filter and RTS smoother, written out one step at a time."""
+    """Four steps of the scalar Kalman filter and RTS smoother, written out one step at a time: (filtered means,
+    smoothed means)."""
     y1, y2, y3, y4 = y
     m0 = (y1 + y2 + y3 + y4) / 4  # prior mean: the sequence mean
     # step 1: prior (m0, v0) is the prediction
@@ -162,24 +166,25 @@ def scalar_kalman_rts_by_hand(y, a, c, q, r, v0):
     s3 = m3 + (v3 * a / p4) * (s4 - a * m3)
     s2 = m2 + (v2 * a / p3) * (s3 - a * m2)
     s1 = m1 + (v1 * a / p2) * (s2 - a * m1)
-    return [s1, s2, s3, s4]
+    return [m1, m2, m3, m4], [s1, s2, s3, s4]
 
 
 def test_lds_smooth_seed_defaults_hand_computed():
     y = [-2.0, 0.0, -1.0, 3.0]  # mean 0, so float32 keeps the small departures from it exact enough
     # SEED port defaults: A = C = 1, Q = 1e-4, R = 1, V0 = 0.01.
-    expected = scalar_kalman_rts_by_hand(y, 1.0, 1.0, 1e-4, 1.0, 0.01)
-    np.testing.assert_allclose(lds_smooth(np.array(y)), expected, rtol=1e-5)
+    filtered, expected = scalar_kalman_rts_by_hand(y, 1.0, 1.0, 1e-4, 1.0, 0.01)
+    np.testing.assert_allclose(lds_smooth(np.array(y), backward=True), expected, rtol=1e-5)
+    np.testing.assert_allclose(lds_smooth(np.array(y)), filtered, rtol=1e-5, atol=1e-7)  # "lds": forward only
     # So little process noise keeps the smoothed series near the mean, drifting towards the late values.
     assert np.abs(expected).max() < 0.01 and expected[0] < expected[1] < expected[2] < expected[3]
 
 
 def test_lds_smooth_other_parameters_hand_computed():
     y = [2.0, -1.0, 4.0, 0.5]
-    expected = scalar_kalman_rts_by_hand(y, 0.9, 1.5, 0.5, 2.0, 1.0)
-    smoothed = lds_smooth(np.array(y), transition=0.9, observation=1.5, process_noise=0.5, observation_noise=2.0,
-                          initial_variance=1.0)
-    np.testing.assert_allclose(smoothed, expected, rtol=1e-6)
+    filtered, expected = scalar_kalman_rts_by_hand(y, 0.9, 1.5, 0.5, 2.0, 1.0)
+    options = dict(transition=0.9, observation=1.5, process_noise=0.5, observation_noise=2.0, initial_variance=1.0)
+    np.testing.assert_allclose(lds_smooth(np.array(y), backward=True, **options), expected, rtol=1e-6)
+    np.testing.assert_allclose(lds_smooth(np.array(y), **options), filtered, rtol=1e-6)
 
 
 def test_lds_smooth_is_independent_per_channel_and_band():

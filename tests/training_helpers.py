@@ -46,10 +46,10 @@ def build_tiny_dataset(folder: Path, **options) -> Path:
 
 
 def write_recipe(path: Path, **sections) -> Path:
-    """The packaged tiny recipe with ``sections`` (``{"finetune": {"epochs": 1}}``-style) merged in."""
+    """The packaged tiny recipe with ``sections`` (``{"finetune": {"epochs": 1}}``-style) merged in, its dataset
+    section set to what :func:`build_tiny_dataset` builds (SEED's de_LDS, rows of 4 windows)."""
     recipe = yaml.safe_load(TINY_RECIPE.read_text())
-    recipe["dataset"]["sequence_windows"] = 4
-    recipe["dataset"]["stride"] = 4
+    recipe["dataset"].update(layout="seed", sequence_windows=4, stride=4, smoothing="lds", include_signal=False)
     for name, values in sections.items():
         if isinstance(values, dict):
             recipe.setdefault(name, {}).update(values)

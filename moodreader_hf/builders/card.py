@@ -59,6 +59,19 @@ def card_data(metadata: dict[str, object], features: Features, *, parquet: bool 
     return data
 
 
+def _within_row_lines(metadata: dict[str, object]) -> list[str]:
+    share = metadata.get("within_row_variance_share")
+    if share is None:
+        return []
+    lines = [f"Within-row variance: {share:.2e} of the DE's total variance lies within rows (the rest between "
+             "rows)."]
+    if share < float(metadata.get("within_row_variance_threshold", 0.0)):
+        lines.append(f"**Warning: below {metadata['within_row_variance_threshold']:g}: smoothing has made the rows "
+                     "nearly constant in time, so a model that attends across windows (the Mood Reader's temporal "
+                     "attention) learns nothing from their order. Prefer `moving_average` or `none` smoothing.**")
+    return [" ".join(lines), ""]
+
+
 def card_text(metadata: dict[str, object], *, parquet: bool = False) -> str:
     """The card's body: what the data is (saying plainly when it is simulated), its columns and how to load it."""
     layout = str(metadata["layout"])
@@ -93,6 +106,7 @@ def card_text(metadata: dict[str, object], *, parquet: bool = False) -> str:
         f"{stride} windows and trailing windows that do not fill a row are dropped "
         f"({metadata.get('skipped_trials', 0)} trials shorter than one row were skipped). DE is {de_origin}.",
         "",
+        *_within_row_lines(metadata),
         "- `subject`, `session`, `trial` (1-based), `start` (first window, 0-based)",
         f"- `de`: `(time={windows}, channels={len(metadata['channel_names'])}, bands={len(metadata['band_names'])})` "
         f"float32, bands {', '.join(metadata['band_names'])}",

@@ -47,7 +47,7 @@ from tqdm.auto import tqdm
 from .. import __version__
 from ..atomic import replace_folder
 from ..configuration_moodreader import BAND_EDGES, BAND_NAMES, SEED_CHANNEL_NAMES
-from ..feature_extraction_moodreader import MoodReaderFeatureExtractor
+from ..feature_extraction_moodreader import SMOOTHINGS, MoodReaderFeatureExtractor
 from ..provenance import LAYOUT_FAMILIES, dataset_identity
 from ..recordings.layouts import count_files, get_layout, iter_trials, label_names, layout_channel_names
 from ..recordings.trial import Trial
@@ -58,7 +58,8 @@ from .windows import check_sequence_options, iter_sequences, sequence_starts
 METADATA_FILE = "moodreader_dataset.json"
 SPLIT = "train"
 FORMAT_VERSION = 1
-SMOOTHINGS = ("lds", "moving_average", "none")
+WITHIN_ROW_VARIANCE_THRESHOLD = 0.05
+"""Below this share of the DE's variance lying within rows, a build warns that smoothing made its rows constant."""
 REQUIRED_COLUMNS = ("subject", "session", "trial", "start", "de", "channel_mask", "label")
 REQUIRED_METADATA = (
     "format_version", "layout", "label_names", "channel_names", "band_names", "band_edges", "window_seconds",
@@ -327,6 +328,7 @@ def build_dataset(
                 raise
         if len(dataset) == 0:
             fail(str(root), "trials", f"at least one trial of {sequence_windows} windows", "only shorter trials")
+        within_row_share = within_row_variance_share(dataset)
         DatasetDict({SPLIT: dataset}).save_to_disk(str(stage))
         metadata = {
             "format_version": FORMAT_VERSION,
@@ -351,6 +353,8 @@ def build_dataset(
             "missing_channels": [name for name, present in zip(montage, dataset[0]["channel_mask"]) if not present],
             "simulated": bool(simulated) or _is_simulated(root),
             "num_rows": len(dataset),
+            "within_row_variance_share": within_row_share,
+            "within_row_variance_threshold": WITHIN_ROW_VARIANCE_THRESHOLD,
             "num_bytes": int(dataset.data.nbytes),
             "subjects": sorted(state.subjects, key=lambda name: (len(name), name)),
             "num_trials": state.trials,
@@ -367,6 +371,13 @@ def build_dataset(
             datasets.enable_progress_bars()
         shutil.rmtree(cache, ignore_errors=True)
         shutil.rmtree(stage, ignore_errors=True)
+    if within_row_share < WITHIN_ROW_VARIANCE_THRESHOLD:
+        warnings.warn(
+            f"{output_dir}: only {within_row_share:.2e} of the DE's variance lies within rows (threshold "
+            f"{WITHIN_ROW_VARIANCE_THRESHOLD:g}): {metadata['smoothing']} smoothing has made the rows nearly constant, "
+            "so attention across windows learns nothing from them; prefer moving_average or none.",
+            stacklevel=2,
+        )
     if state.skipped:
         warnings.warn(
             f"{len(state.skipped)} of {state.trials} trials were shorter than one sequence of {sequence_windows} "
@@ -374,6 +385,24 @@ def build_dataset(
             stacklevel=2,
         )
     return output_dir
+
+
+def within_row_variance_share(dataset: Dataset, batch_rows: int = 1024) -> float:
+    """Share of the DE's variance (per channel and band, then averaged) that lies within rows, over time, rather
+    than between rows: near 0 when smoothing has made every row constant. Read in batches of ``batch_rows``."""
+    count = 0
+    total = within = squares = None
+    for start in range(0, len(dataset), batch_rows):
+        de = np.asarray(dataset.with_format("numpy")[start : start + batch_rows]["de"], dtype=np.float64)
+        row_means = de.mean(axis=1, keepdims=True)
+        batch_within = ((de - row_means) ** 2).sum(axis=(0, 1))
+        within = batch_within if within is None else within + batch_within
+        total = de.sum(axis=(0, 1)) if total is None else total + de.sum(axis=(0, 1))
+        squares = (de**2).sum(axis=(0, 1)) if squares is None else squares + (de**2).sum(axis=(0, 1))
+        count += de.shape[0] * de.shape[1]
+    variance = squares / count - (total / count) ** 2
+    recorded = variance > 1e-12
+    return float((within[recorded] / count / variance[recorded]).mean()) if recorded.any() else 0.0
 
 
 def load_built_dataset(path: str | Path) -> tuple[DatasetDict, dict[str, object]]:

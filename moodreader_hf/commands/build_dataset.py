@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..builders import build_dataset, export_parquet, load_built_dataset
+from ..feature_extraction_moodreader import SMOOTHINGS
 from ..recordings.layouts import LAYOUTS
 
 
@@ -23,8 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--sequence-windows", type=int, default=10, help="DE windows per row (default 10)")
     parser.add_argument("--stride", type=int, default=10, help="windows between row starts (default 10)")
     parser.add_argument("--include-signal", action="store_true", help="also store the raw signal (raw layouts)")
-    parser.add_argument("--smoothing", choices=("lds", "moving_average", "none"), default="lds",
-                        help="smoothing of computed DE (raw layouts; default lds)")
+    parser.add_argument("--smoothing", choices=SMOOTHINGS, default="lds",
+                        help="smoothing of computed DE per trial (raw layouts; default lds, the forward Kalman filter "
+                        "of the common SEED port; lds_rts adds the backward pass; moving averages keep changes "
+                        "within a row)")
     parser.add_argument("--feature", choices=("de_LDS", "de_movingAve"), default="de_LDS",
                         help="which distributed DE to read (SEED, SEED-IV; default de_LDS)")
     parser.add_argument("--method", choices=("stft", "filterbank"), default="stft",

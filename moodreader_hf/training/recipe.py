@@ -33,7 +33,8 @@ class DatasetRecipe:
         root: Folder of the raw download that ``layout`` reads, when the dataset is built from files.
         sequence_windows: DE windows per row (the model's time axis).
         stride: Windows between the starts of consecutive rows of a trial.
-        smoothing: Smoothing of DE along time (``"lds"``, ``"moving_average"``, ``"none"``).
+        smoothing: Smoothing of DE along time, per trial (one of
+            :data:`~moodreader_hf.feature_extraction_moodreader.SMOOTHINGS`).
         moving_average_window: Windows of the moving average, with ``smoothing: moving_average``.
         method: How DE is computed from raw EEG: ``"stft"`` (the SEED recipe) or ``"filterbank"``.
         include_signal: Keep the raw signal ``(channels, samples)`` in each row.
@@ -46,7 +47,7 @@ class DatasetRecipe:
     root: str | None = None
     sequence_windows: int = 10
     stride: int = 10
-    smoothing: Literal["lds", "moving_average", "none"] = "lds"
+    smoothing: Literal["lds", "lds_rts", "moving_average", "causal_moving_average", "none"] = "lds"
     moving_average_window: int = 5
     method: Literal["stft", "filterbank"] = "stft"
     include_signal: bool = False
