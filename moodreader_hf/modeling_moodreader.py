@@ -72,7 +72,8 @@ class MoodReaderMaskedEEGModelingOutput(ModelOutput):
         logits: Reconstructed DE tokens ``(batch, time, channels, bands)``, when ``de_features`` was given.
         mask: Which DE tokens were masked, ``(batch, time, channels)`` bool.
         signal_logits: Reconstructed raw-signal token features ``(batch, patches, channels, signal_patch_size + 1)``
-            (the per-patch standardised samples, then the log-amplitude), when ``eeg_signals`` was given.
+            (the samples scaled by their channel's standard deviation, then the log-amplitude), when
+            ``eeg_signals`` was given.
         signal_mask: Which raw-signal tokens were masked, ``(batch, patches, channels)`` bool.
         de_loss: Mean squared error on the masked DE tokens.
         signal_loss: Mean squared error on the masked raw-signal tokens.
@@ -478,9 +479,9 @@ class MoodReaderDEEmbeddings(MoodReaderTokenEmbeddings):
 class MoodReaderSignalEmbeddings(MoodReaderTokenEmbeddings):
     """Raw-signal tokens: ``(batch, channels, samples) -> (batch, patches, channels, hidden)``.
 
-    Each token is one patch of ``signal_patch_size`` samples of one electrode, described by its standardised samples
-    and its log-amplitude ``log(1 + std)`` (see :meth:`token_features`), embedded linearly, plus the electrode and
-    patch-position embeddings.
+    Each token is one patch of ``signal_patch_size`` samples of one electrode, described by its samples scaled by the
+    channel's standard deviation and its log-amplitude ``log(1 + std)`` (see :meth:`token_features`), embedded
+    linearly, plus the electrode and patch-position embeddings.
     """
 
     def __init__(self, config: MoodReaderConfig):
@@ -489,14 +490,17 @@ class MoodReaderSignalEmbeddings(MoodReaderTokenEmbeddings):
         self.patch_projection = nn.Linear(config.signal_patch_size + 1, config.hidden_size)
 
     def token_features(self, eeg_signals: torch.Tensor) -> torch.Tensor:
-        """``(batch, channels, samples) -> (batch, patches, channels, patch_size + 1)``: each patch standardised to
-        zero mean and unit variance, then its log-amplitude ``log(1 + std)`` (signal in microvolts)."""
+        """``(batch, channels, samples) -> (batch, patches, channels, patch_size + 1)``: each patch's samples divided
+        by its channel's standard deviation over the whole input (so the continuity between neighbouring patches and
+        the changes of amplitude within the input stay visible, and every montage and unit scale alike), then the
+        patch's log-amplitude ``log(1 + std)`` (signal in microvolts)."""
         batch, channels, samples = eeg_signals.shape
-        patches = eeg_signals.view(batch, channels, samples // self.patch_size, self.patch_size).transpose(1, 2)
-        mean = patches.mean(dim=-1, keepdim=True)
-        std = patches.std(dim=-1, keepdim=True, unbiased=False)
-        standardised = (patches - mean) / (std + 1e-6)
-        return torch.cat([standardised, torch.log1p(std)], dim=-1)
+        centred = eeg_signals - eeg_signals.mean(dim=-1, keepdim=True)
+        scale = centred.std(dim=-1, keepdim=True, unbiased=False) + 1e-6
+        patches = (centred / scale).view(batch, channels, samples // self.patch_size, self.patch_size).transpose(1, 2)
+        amplitude = eeg_signals.view(batch, channels, samples // self.patch_size, self.patch_size).std(
+            dim=-1, unbiased=False).transpose(1, 2)[..., None]
+        return torch.cat([patches, torch.log1p(amplitude)], dim=-1)
 
     def content(self, eeg_signals: torch.Tensor) -> torch.Tensor:
         """Each patch's embedded features, ``(batch, patches, channels, hidden)``."""
@@ -705,9 +709,9 @@ class MoodReaderForMaskedEEGModeling(MoodReaderPreTrainedModel):
     patches, DE tokens), replace their content by a learned mask token (their electrode and time embeddings stay),
     encode, and reconstruct them with a light decoder.
 
-    The loss is the mean squared error on masked tokens only. Raw-signal targets are the per-patch standardised
-    samples and log-amplitude of :meth:`MoodReaderSignalEmbeddings.token_features`: the default objective, which
-    any unlabeled EEG corpus feeds. DE targets are the DE features as given: give *unsmoothed* DE (the feature
+    The loss is the mean squared error on masked tokens only. Raw-signal targets are the scaled samples and the
+    log-amplitude of :meth:`MoodReaderSignalEmbeddings.token_features`: the default objective, which any unlabeled
+    EEG corpus feeds. DE targets are the DE features as given: give *unsmoothed* DE (the feature
     extractor with ``smoothing="none"``, normalised), since LDS or moving-average smoothing makes a row's tokens
     nearly constant (a masked token is then reconstructed by copying a visible neighbour) and, run before masking,
     leaks the masked values into the visible ones.
