@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import NoReturn
 
 import numpy as np
-from scipy.signal import butter, resample_poly, sosfiltfilt, sosfreqz
+from scipy.signal import butter, iirnotch, resample_poly, sosfiltfilt, sosfreqz, tf2sos
 from scipy.signal.windows import hann
 from transformers import BatchFeature, FeatureExtractionMixin
 
@@ -233,6 +233,37 @@ def differential_entropy(
     return (_HALF_LOG_2_PI_E + 0.5 * np.log(power)).transpose(1, 0, 2).astype(np.float32)
 
 
+def _check_filters(band_pass: Sequence[float | None] | None, notch: float | None, source: str) -> None:
+    if band_pass is not None:
+        if len(band_pass) != 2 or all(edge is None for edge in band_pass):
+            _fail(source, "band_pass", "None or (low, high) in Hz (one edge may be None)", repr(band_pass))
+        low, high = band_pass
+        if (low is not None and low <= 0) or (high is not None and low is not None and high <= low):
+            _fail(source, "band_pass", "0 < low < high in Hz", repr(list(band_pass)))
+    if notch is not None and notch not in (50.0, 60.0):
+        _fail(source, "notch", "None, 50 or 60 (Hz)", repr(notch))
+
+
+def _filter(data: np.ndarray, sfreq: float, band_pass: Sequence[float | None] | None,
+            notch: float | None) -> np.ndarray:
+    """Notch (with harmonics) and band-pass ``(channels, samples)`` at its own rate ``sfreq``, zero phase; an edge at
+    or above 95 % of the Nyquist frequency is left out."""
+    nyquist = sfreq / 2
+    if notch is not None:
+        for frequency in np.arange(notch, 0.95 * nyquist, notch):
+            data = sosfiltfilt(tf2sos(*iirnotch(frequency, 30.0, fs=sfreq)), data, axis=-1)
+    if band_pass is not None:
+        low, high = band_pass
+        high = high if high is not None and high < 0.95 * nyquist else None
+        if low is not None and high is not None:
+            data = sosfiltfilt(butter(4, [low, high], btype="bandpass", fs=sfreq, output="sos"), data, axis=-1)
+        elif low is not None:
+            data = sosfiltfilt(butter(4, low, btype="highpass", fs=sfreq, output="sos"), data, axis=-1)
+        elif high is not None:
+            data = sosfiltfilt(butter(4, high, btype="lowpass", fs=sfreq, output="sos"), data, axis=-1)
+    return data
+
+
 def _check_sequence(values: object, source: str, field: str) -> np.ndarray:
     try:
         array = np.asarray(values, dtype=np.float64)
@@ -426,6 +457,9 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
             SEED's ``log2(100 * mean |X|**2)``), and normalising it with the distributed DE's statistics would put it
             tens of standard deviations off the training data. Pass ``de_features`` made the dataset's way.
         dataset: Name of the dataset whose DE a ``"distributed"`` extractor expects (for messages).
+        band_pass: ``None`` or ``(low, high)`` Hz: signals are band-passed (zero-phase order-4 Butterworth, at their
+            own rate) before resampling, as the training recordings were; ``low`` or ``high`` may be ``None``.
+        notch: ``None``, 50 or 60: the mains frequency (and its harmonics below the Nyquist frequency) is notched.
         padding_value: Value of padded time steps when a pipeline batches several recordings.
         padding_side: Side on which they are padded.
 
@@ -456,6 +490,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         eye_std: Sequence[float] | None = None,
         de_source: str = "computed",
         dataset: str | None = None,
+        band_pass: Sequence[float | None] | None = None,
+        notch: float | None = None,
         padding_value: float = 0.0,
         padding_side: str = "right",
         **kwargs,
@@ -474,6 +510,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         self.eye_std = None if eye_std is None else np.asarray(eye_std, dtype=np.float64).tolist()
         self.de_source = de_source
         self.dataset = dataset
+        self.band_pass = None if band_pass is None else [None if edge is None else float(edge) for edge in band_pass]
+        self.notch = None if notch is None else float(notch)
         self.padding_value = padding_value
         self.padding_side = padding_side
         self._check_attributes()
@@ -497,6 +535,7 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         _check_bands(self.band_edges, self.sampling_rate, source, strict_nyquist=self.method == "filterbank")
         if self.method not in DE_METHODS:
             _fail(source, "method", f"one of {DE_METHODS}", repr(self.method))
+        _check_filters(self.band_pass, self.notch, source)
         if self.de_source not in DE_SOURCES:
             _fail(source, "de_source", f"one of {DE_SOURCES}", repr(self.de_source))
         if self.smoothing not in SMOOTHINGS:
@@ -542,6 +581,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         on_missing: str = "mask",
         return_signals: bool = False,
         smoothing_span: int | None = None,
+        band_pass: Sequence[float | None] | None = None,
+        notch: float | None = None,
         return_tensors: str | None = "pt",
     ) -> BatchFeature:
         """Model inputs for one recording.
@@ -560,6 +601,7 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
                 modality; normalised with ``eye_mean``/``eye_std``.
             on_missing: ``"mask"`` (missing electrodes are zero and ``channel_mask`` is 0 there; the default, as
                 for the command line and the pipeline) or ``"raise"`` (an error names them).
+            band_pass, notch: Override the extractor's ``band_pass`` / ``notch`` for this call.
             smoothing_span: Smooth each run of this many windows independently (the pipeline passes its segment
                 length, so a segment's features depend on its own windows only); ``None``: the whole recording, as
                 the builders smooth each trial.
@@ -603,7 +645,18 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         if signals is not None:
             if sampling_rate is None:
                 _fail(source, "sampling_rate", "the sampling rate of signals in Hz", "None")
-            resampled = self._resample(data[indices[present]], sampling_rate, source)
+            if isinstance(sampling_rate, bool):
+                _fail(source, "sampling_rate", "a positive rate in Hz", repr(sampling_rate))
+            highest = max(high for _, high in self.band_edges)
+            if isinstance(sampling_rate, (int, float, np.number)) and sampling_rate / 2 < highest:
+                _fail(source, "sampling_rate", f"a rate whose Nyquist frequency reaches the model's highest band edge "
+                      f"{highest:g} Hz (at least {2 * highest:g} Hz)", f"{sampling_rate:g} Hz: the recording "
+                      f"holds nothing above {sampling_rate / 2:g} Hz")
+            band = self.band_pass if band_pass is None else list(band_pass)
+            mains = self.notch if notch is None else float(notch)
+            _check_filters(band, mains, source)
+            filtered = _filter(data[indices[present]], float(sampling_rate), band, mains)
+            resampled = self._resample(filtered, sampling_rate, source)
             median_std = float(np.median(resampled.std(axis=1)))
             if median_std < _MIN_PLAUSIBLE_STD_UV:
                 _fail(source, "signals", f"EEG in microvolts (median channel standard deviation at least "

@@ -27,6 +27,7 @@ first).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,6 +39,11 @@ TASK = "eeg-emotion-recognition"
 """The task name under which the pipeline is registered and recorded in ``config.json`` (``custom_pipelines``)."""
 DEFAULT_BATCH_SEGMENTS = 8
 """Segments classified per forward pass unless ``batch_segments`` is given."""
+MIN_COVERAGE = 0.75
+"""Below this share of the model's electrodes present in a recording, the result warns (``on_low_coverage``)."""
+MAX_FEATURE_SHIFT = 3.0
+"""Above this mean |normalised DE| (training standard deviations from the training mean) in any band, the input lies
+far outside the training data and the result warns."""
 
 
 def _fail(field: str, expected: str, received: object) -> None:
@@ -70,15 +76,21 @@ def _raw_signals(raw: Any) -> tuple[np.ndarray, list[str], float]:
 
 
 def _read_file(path: str) -> tuple[np.ndarray, list[str], float]:
+    """Read a recording with MNE; MNE's warnings about the file (a truncated EDF, odd units) are passed on as
+    Python warnings naming the file, never swallowed."""
     mne = _import_mne()
     if not os.path.isfile(path):
         _fail("inputs", "an existing recording file (EDF, BDF, FIF, BrainVision, EEGLAB, CNT)",
               f"{path!r} (no such file)")
-    try:
-        raw = mne.io.read_raw(path, preload=True, verbose="error")
-    except Exception as error:  # noqa: BLE001 - any reader failure means the file is not a readable recording
-        _fail("inputs", "a recording file MNE can read (EDF, BDF, FIF, BrainVision, EEGLAB, CNT)",
-              f"{path!r} ({type(error).__name__}: {error})")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            raw = mne.io.read_raw(path, preload=True, verbose="warning")
+        except Exception as error:  # noqa: BLE001 - any reader failure means the file is not a readable recording
+            _fail("inputs", "a recording file MNE can read (EDF, BDF, FIF, BrainVision, EEGLAB, CNT)",
+                  f"{path!r} ({type(error).__name__}: {error})")
+    for warning in caught:
+        warnings.warn(f"{path}: {warning.message}", RuntimeWarning, stacklevel=3)
     return _raw_signals(raw)
 
 
@@ -112,12 +124,19 @@ class EEGEmotionRecognitionPipeline(Pipeline):
         segment_windows: Windows per classified segment, 1 to ``config.max_windows`` (default:
             ``config.sequence_windows``, the length of the training rows).
         batch_segments: Segments per forward pass (default 8); bounds the model's memory.
+        band_pass: ``(low, high)`` Hz band-pass applied to signals before DE (default: the feature extractor's, i.e.
+            what the training data had). notch: 50 or 60 Hz (and harmonics), likewise.
+        min_coverage: Share of the model's electrodes below which the result warns (default 0.75).
+        on_low_coverage: ``"warn"`` (default) or ``"raise"``.
 
     Returns:
         A dict: ``label`` and ``score`` (the top class), ``scores`` (every class, ``[{"label", "score"}]``, highest
         first: the mean of the segments' probabilities weighted by their number of windows), ``segments`` (one per
         segment in time order: ``start`` and ``end`` in seconds from the start of the input, ``windows``, ``label``,
-        ``scores``), ``missing_channels`` and ``window_seconds``.
+        ``scores``), ``missing_channels``, ``coverage`` (share of the model's electrodes present),
+        ``feature_shift`` (per band, the mean |normalised DE|: training standard deviations from the training mean),
+        ``warnings`` (low coverage, features far outside the training data; also issued as Python warnings) and
+        ``window_seconds``.
     """
 
     _load_feature_extractor = True
@@ -132,12 +151,28 @@ class EEGEmotionRecognitionPipeline(Pipeline):
         on_missing: str | None = None,
         segment_windows: int | None = None,
         batch_segments: int | None = None,
+        band_pass: Sequence[float] | None = None,
+        notch: float | None = None,
+        min_coverage: float | None = None,
+        on_low_coverage: str | None = None,
         **kwargs,
     ) -> tuple[dict, dict, dict]:
         if kwargs:
-            _fail("parameters", "sampling_rate, channel_names, on_missing, segment_windows or batch_segments",
-                  sorted(kwargs))
-        preprocess = {}
+            _fail("parameters", "sampling_rate, channel_names, on_missing, segment_windows, batch_segments, "
+                  "band_pass, notch, min_coverage or on_low_coverage", sorted(kwargs))
+        preprocess, postprocess = {}, {}
+        if band_pass is not None:
+            preprocess["band_pass"] = band_pass
+        if notch is not None:
+            preprocess["notch"] = notch
+        if min_coverage is not None:
+            if isinstance(min_coverage, bool) or not isinstance(min_coverage, (int, float)) or not 0 <= min_coverage <= 1:
+                _fail("min_coverage", "a share of the model's electrodes in [0, 1]", repr(min_coverage))
+            postprocess["min_coverage"] = float(min_coverage)
+        if on_low_coverage is not None:
+            if on_low_coverage not in ("warn", "raise"):
+                _fail("on_low_coverage", "'warn' or 'raise'", repr(on_low_coverage))
+            postprocess["on_low_coverage"] = on_low_coverage
         if sampling_rate is not None:
             preprocess["sampling_rate"] = sampling_rate
         if channel_names is not None:
@@ -155,7 +190,7 @@ class EEGEmotionRecognitionPipeline(Pipeline):
             if not (isinstance(batch_segments, int) and batch_segments >= 1):
                 _fail("batch_segments", "a positive whole number", repr(batch_segments))
             forward["batch_segments"] = batch_segments
-        return preprocess, forward, {}
+        return preprocess, forward, postprocess
 
     def preprocess(
         self,
@@ -164,6 +199,8 @@ class EEGEmotionRecognitionPipeline(Pipeline):
         channel_names: Sequence[str] | None = None,
         on_missing: str = "mask",
         segment_windows: int | None = None,
+        band_pass: Sequence[float] | None = None,
+        notch: float | None = None,
     ) -> dict[str, Any]:
         signals = de = eye = None
         if isinstance(inputs, dict):
@@ -207,6 +244,8 @@ class EEGEmotionRecognitionPipeline(Pipeline):
             on_missing=on_missing,
             return_signals=wants_signal,
             smoothing_span=segment_windows or self.default_segment_windows,
+            band_pass=band_pass,
+            notch=notch,
             return_tensors="pt",
         )
         present = features["channel_mask"][0].bool().tolist()
@@ -218,6 +257,8 @@ class EEGEmotionRecognitionPipeline(Pipeline):
             "channel_mask": features["channel_mask"],
             "electrode_ids": features.get("electrode_ids"),
             "missing_channels": [name for name, here in zip(montage, present) if not here],
+            "coverage": sum(present) / len(present),
+            "feature_shift": self._feature_shift(features),
         }
 
     def _forward(
@@ -265,10 +306,44 @@ class EEGEmotionRecognitionPipeline(Pipeline):
             "logits": torch.cat(logits).float(),
             "bounds": [(start, min(start + length, total)) for start in starts],
             "missing_channels": model_inputs["missing_channels"],
+            "coverage": model_inputs["coverage"],
+            "feature_shift": model_inputs["feature_shift"],
         }
 
-    def postprocess(self, model_outputs: dict[str, Any]) -> dict[str, Any]:
-        probabilities = model_outputs["logits"].softmax(dim=-1).numpy().astype(np.float64)
+    def _feature_shift(self, features: Any) -> dict[str, float] | None:
+        """Mean |normalised DE| per band over the present electrodes and all windows: how many training standard
+        deviations the input lies from the training mean (``None`` without normalisation statistics)."""
+        if self.feature_extractor.de_mean is None:
+            return None
+        de = features["de_features"][0].double()
+        present = features["channel_mask"][0].bool()
+        shift = de[:, present].abs().mean(dim=(0, 1)).tolist()
+        names = list(getattr(self.model.config, "band_names", range(len(shift))))
+        return {str(name): float(value) for name, value in zip(names, shift)}
+
+    def postprocess(self, model_outputs: dict[str, Any], min_coverage: float = MIN_COVERAGE,
+                    on_low_coverage: str = "warn") -> dict[str, Any]:
+        logits = model_outputs["logits"]
+        if not bool(torch.isfinite(logits).all()):
+            _fail("logits", "finite class scores", "NaN or infinite logits from the model (its weights or the "
+                  "input's features are not finite-safe)")
+        notes = []
+        coverage = model_outputs["coverage"]
+        if coverage < min_coverage:
+            message = (f"only {coverage:.0%} of the model's electrodes are present "
+                       f"({len(model_outputs['missing_channels'])} missing); below min_coverage={min_coverage:g}")
+            if on_low_coverage == "raise":
+                _fail("channel_names", f"at least {min_coverage:.0%} of the model's electrodes (min_coverage)",
+                      f"{coverage:.0%}")
+            notes.append(message)
+        shift = model_outputs["feature_shift"]
+        if shift is not None and max(shift.values()) > MAX_FEATURE_SHIFT:
+            worst = max(shift, key=shift.get)
+            notes.append(f"the input's features lie {shift[worst]:.1f} training standard deviations from the training "
+                         f"data in the {worst} band (above {MAX_FEATURE_SHIFT:g}): the scores are unreliable")
+        for note in notes:
+            warnings.warn(note, RuntimeWarning, stacklevel=2)
+        probabilities = logits.softmax(dim=-1).numpy().astype(np.float64)
         bounds = model_outputs["bounds"]
         windows = np.array([stop - start for start, stop in bounds], dtype=np.float64)
         overall = (probabilities * windows[:, None]).sum(axis=0) / windows.sum()
@@ -290,6 +365,9 @@ class EEGEmotionRecognitionPipeline(Pipeline):
             "scores": ranked,
             "segments": segments,
             "missing_channels": model_outputs["missing_channels"],
+            "coverage": coverage,
+            "feature_shift": shift,
+            "warnings": notes,
             "window_seconds": seconds,
         }
 
