@@ -28,7 +28,7 @@ from .validation import fail
 
 def dataset_inputs(
     path: str | os.PathLike, extractor: MoodReaderFeatureExtractor, *, max_rows: int = 512,
-    streams: Sequence[str] = ("de",),
+    streams: Sequence[str] = ("de",), eye: bool = False,
 ) -> dict[str, np.ndarray]:
     """Rows of a built dataset as keyword arguments of :func:`electrode_importance`, normalised by ``extractor``:
     ``de_features (rows, windows, channels, bands)``, ``channel_mask (rows, channels)``, ``labels (rows,)`` and,
@@ -47,13 +47,18 @@ def dataset_inputs(
     table = rows[picked]
     names = list(metadata["channel_names"])
     order, _ = match_channels(names, extractor.channel_names)
-    de, masks, signals = [], [], []
+    if eye and "eye" not in rows.column_names:
+        fail(os.fspath(path), "eye", "an eye-feature column (the model uses eye movements)", "no such column")
+    de, masks, signals, eyes = [], [], [], []
     for index, (sequence, recorded) in enumerate(zip(table["de"], table["channel_mask"])):
         present = np.asarray(recorded).astype(bool)
         features = extractor(de_features=sequence[:, present], channel_names=[n for n, p in zip(names, present) if p],
-                             on_missing="mask", return_tensors="np")
+                             eye_features=table["eye"][index] if eye else None, on_missing="mask",
+                             return_tensors="np")
         de.append(features["de_features"][0])
         masks.append(features["channel_mask"][0])
+        if eye:
+            eyes.append(features["eye_features"][0])
         if "signal" in streams:
             stored = np.asarray(table["signal"][index], dtype=np.float32)
             signal = np.zeros((len(order), stored.shape[1]), dtype=np.float32)
@@ -63,6 +68,8 @@ def dataset_inputs(
               "labels": np.asarray(table["label"], dtype=np.int64)}
     if signals:
         inputs["eeg_signals"] = np.stack(signals)
+    if eyes:
+        inputs["eye_features"] = np.stack(eyes)
     return inputs
 
 

@@ -352,7 +352,9 @@ class MoodReaderInterlinkedLayer(GradientCheckpointingLayer):
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """``time_mask (batch, time)`` and ``channel_mask (batch, channels)`` bool mark real windows and present
         electrodes (``None``: all). Returns the new grid, the spatial weights ``(batch, time, heads, channels,
-        channels)`` and the temporal weights ``(batch, channels, heads, time, time)`` (``None`` unless asked for)."""
+        channels)`` and the temporal weights ``(batch, channels, heads, time, time)`` (``None`` unless asked for).
+        With ``"cross"``, each is the mean of the axis's self-attention and its link attention (both attend along
+        the same axis; rows still sum to 1)."""
 
         def spatial(grid: torch.Tensor, context: torch.Tensor, attention: MoodReaderAttention):
             attended, weights = attention(grid, context, 2, channel_mask, output_attentions)
@@ -377,12 +379,16 @@ class MoodReaderInterlinkedLayer(GradientCheckpointingLayer):
             spatial_path = hidden_states + spatial_update
             temporal_path = hidden_states + temporal_update
             if self.interlink == "cross":
-                spatial_link, _ = spatial(self.spatial_link_norm(spatial_path),
-                                          self.spatial_link_context_norm(temporal_path), self.spatial_link_attention)
-                temporal_link, _ = temporal(self.temporal_link_norm(temporal_path),
-                                            self.temporal_link_context_norm(spatial_path),
-                                            self.temporal_link_attention)
+                spatial_link, spatial_link_weights = spatial(self.spatial_link_norm(spatial_path),
+                                                             self.spatial_link_context_norm(temporal_path),
+                                                             self.spatial_link_attention)
+                temporal_link, temporal_link_weights = temporal(self.temporal_link_norm(temporal_path),
+                                                                self.temporal_link_context_norm(spatial_path),
+                                                                self.temporal_link_attention)
                 spatial_path, temporal_path = spatial_path + spatial_link, temporal_path + temporal_link
+                if output_attentions:  # both paths of each axis count: the mean of self and link attention
+                    spatial_weights = (spatial_weights + spatial_link_weights) / 2
+                    temporal_weights = (temporal_weights + temporal_link_weights) / 2
             merged = (spatial_path + temporal_path) / 2
         merged = merged + self.feed_forward(self.feed_forward_norm(merged))
         return merged, spatial_weights, temporal_weights

@@ -232,6 +232,11 @@ class EEGEmotionRecognitionPipeline(Pipeline):
         if signals is not None and sampling_rate is None:
             _fail("sampling_rate", "the rate in Hz of the (channels, samples) signals", "None")
         wants_signal = "signal" in getattr(self.model.config, "streams", ("de",))
+        eye_size = getattr(self.model.config, "eye_feature_size", 0)
+        if eye_size and eye is None:
+            _fail("eye_features", f"eye-movement features (time, {eye_size}), one row per window, passed as a dict "
+                  "{'signals' or 'de_features': ..., 'eye_features': ...}: this model was trained with them",
+                  "none (a recording file, Raw or array carries no eye movements)")
         if wants_signal and signals is None:
             _fail("inputs", "a recording, an mne.io.Raw or signals (channels, samples): this model was trained with "
                   "its raw-signal stream, which DE features alone cannot feed", "DE features")

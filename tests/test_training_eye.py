@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from moodreader_hf.explain import dataset_inputs, electrode_importance
 import torch
 
 from moodreader_hf import MoodReaderFeatureExtractor, MoodReaderForEmotionRecognition
@@ -65,6 +67,10 @@ def test_evaluation_and_pipeline_normalise_eye_features_as_training_did(eye_run)
     scores = {entry["label"]: entry["score"] for entry in result["scores"]}
     for index, probability in enumerate(expected.tolist()):
         assert scores[model.config.id2label[index]] == pytest.approx(probability, rel=1e-5)
-    with pytest.raises(ValueError, match="eye_features: expected shape"):
+    with pytest.raises(ValueError, match="field 'eye_features': expected eye-movement features \\(time, 33\\)"):
         pipe({"de_features": row["de"]})
+    inputs = dataset_inputs(dataset, extractor, max_rows=6, eye=True)
+    np.testing.assert_allclose(inputs["eye_features"][0], eye, rtol=1e-5, atol=1e-5)
+    importance = electrode_importance(model, **inputs, method="gradient")
+    assert np.isfinite(importance.values[importance.samples > 0][:, importance.present]).all()
     assert (REPO / "modeling" / "moodreader-seed-v.yaml").is_file()

@@ -22,6 +22,9 @@ from moodreader_hf import MoodReaderForEmotionRecognition, MoodReaderForMaskedEE
 from moodreader_hf.configuration_moodreader import electrode_ids
 from moodreader_hf.builders import build_corpus, build_dataset
 from moodreader_hf.simulation import simulate_seed
+from moodreader_hf.feature_extraction_moodreader import MoodReaderFeatureExtractor
+from moodreader_hf.pipeline_moodreader import TASK, EEGEmotionRecognitionPipeline
+from moodreader_hf.training.evaluate import evaluate_model
 from moodreader_hf.training.finetune import run_finetuning
 from moodreader_hf.training.pretrain import TrainingDivergedError, latest_checkpoint, run_pretraining
 from moodreader_hf.training.recipe import load_recipe
@@ -253,6 +256,19 @@ def test_the_64_channel_encoder_fine_tunes_on_62_channels_with_every_encoder_wei
     assert section["loaded_tensors"] == len(encoder) > 20
     assert "moodreader.signal_pooler" in section["fresh_modules"] and "classifier.weight" in section["fresh_modules"]
     assert section["overlap"]["test_subjects_seen_in_pretraining"] == []
+    folder = tmp_path / "loso" / fold["model"]
+    assert evaluate_model(folder, seed_raw, subjects=[fold["test_subject"]])["accuracy"] == pytest.approx(
+        fold["accuracy"])  # evaluate feeds the raw signal too
+    extractor = MoodReaderFeatureExtractor.from_pretrained(folder)
+    signal = 20 * np.random.default_rng(8).standard_normal((62, 200 * WINDOWS))
+    pipe = EEGEmotionRecognitionPipeline(model=tuned.eval(), feature_extractor=extractor, task=TASK, device=-1)
+    scores = {entry["label"]: entry["score"] for entry in pipe(signal, sampling_rate=200)["scores"]}
+    inputs = extractor(signal, sampling_rate=200, return_signals=True, smoothing_span=WINDOWS)
+    with torch.no_grad():
+        expected = tuned(de_features=inputs["de_features"], eeg_signals=inputs["eeg_signals"],
+                         channel_mask=inputs["channel_mask"]).logits.softmax(-1)[0]
+    for index, probability in enumerate(expected.tolist()):
+        assert scores[tuned.config.id2label[index]] == pytest.approx(probability, rel=1e-5)
     fresh = MoodReaderForEmotionRecognition(tuned.config)
     transfer = transfer_pretrained(fresh, uninterrupted / "model", explicit_signal=True)
     assert transfer.loaded == encoder

@@ -36,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.source.is_dir():
             inputs = dataset_inputs(args.source, classifier.feature_extractor, max_rows=args.max_rows,
-                                    streams=classifier.model.config.streams)
+                                    streams=classifier.model.config.streams,
+                                    eye=bool(classifier.model.config.eye_feature_size))
         else:
             inputs = recording_inputs(classifier, args.source)
     except MoodReaderInputError:

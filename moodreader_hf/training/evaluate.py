@@ -1,4 +1,5 @@
-"""Evaluate a saved fine-tuned model folder on a built dataset, normalising with the folder's feature extractor."""
+"""Evaluate a saved fine-tuned model folder on a built dataset, normalising with the folder's feature extractor and
+feeding every modality the model was trained with (DE, the raw signal, eye features)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def evaluate_model(
         fail(str(model_dir), "model", "a fold's model folder with config.json, weights and preprocessor_config.json",
              f"{type(error).__name__}: {error}")
     config = model.config
-    need = ["de", "label"] + (["eye"] if config.eye_feature_size else [])
+    uses_signal = "signal" in config.streams
+    need = ["de", "label"] + (["eye"] if config.eye_feature_size else []) + (["signal"] if uses_signal else [])
     tensors = load_tensors(dataset_path, channel_names=config.channel_names, need=need)
     chosen = np.isin(tensors.subjects, list(subjects)) if subjects else np.ones(len(tensors), dtype=bool)
     if not chosen.any():
@@ -48,6 +50,7 @@ def evaluate_model(
         for start in range(0, len(rows), batch_size):
             part = slice(start, start + batch_size)
             logits = model(de_features=de[part], eye_features=None if eye is None else eye[part],
+                           eeg_signals=tensors.signal[rows[part]] if uses_signal else None,
                            channel_mask=tensors.channel_mask[rows[part]]).logits
             predictions.append(logits.argmax(dim=1))
     predicted = torch.cat(predictions).numpy()
