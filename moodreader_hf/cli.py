@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from .validation import MoodReaderInputError
 
-COMMAND_MODULES: tuple[str, ...] = ("demo", "pretrain", "finetune", "evaluate", "simulate", "build_dataset", "predict", "explain", "publish", "publish_dataset", "publish_space")
+COMMAND_MODULES: tuple[str, ...] = ("demo", "pretrain", "finetune", "evaluate", "simulate", "build_dataset", "build_corpus", "predict", "explain", "publish", "publish_dataset", "publish_space")
 
 
 def build_parser() -> argparse.ArgumentParser:
