@@ -122,6 +122,16 @@ def _check_options(rows: RowOptions, layout: str | None, tolerance_mm: float, sh
         fail(_SOURCE, "dataset_id", "a non-empty name", repr(dataset_id))
 
 
+def _band(band_pass: Sequence[float] | None) -> tuple[float, float] | None:
+    if band_pass is None:
+        return None
+    try:
+        low, high = (float(edge) for edge in band_pass)
+    except (TypeError, ValueError):
+        fail(_SOURCE, "band_pass", "(low, high) in Hz, or None", repr(band_pass))
+    return low, high
+
+
 def _rename_map(rename: str | Path | Mapping[str, str] | None) -> dict[str, str]:
     if rename is None:
         return {}
@@ -241,8 +251,9 @@ def _write_rows(
 
     def commit(recording: int, row: int) -> None:
         nonlocal written
-        journal.shards.append(writer.commit())
-        written = sum(shard["seconds"] for shard in journal.shards)
+        shard = writer.commit()
+        journal.shards.append(shard)
+        written += shard["seconds"]
         journal.next_recording, journal.next_row = recording, row
         journal.save(output)
 
@@ -355,8 +366,7 @@ def build_corpus(
     sources = [sources] if isinstance(sources, (str, Path)) else list(sources)
     rows = RowOptions(
         sampling_rate=sampling_rate, window_seconds=window_seconds, sequence_windows=sequence_windows,
-        band_pass=None if band_pass is None else (float(band_pass[0]), float(band_pass[1])),
-        notch=None if notch is None else float(notch), max_amplitude_uv=max_amplitude_uv,
+        band_pass=_band(band_pass), notch=None if notch is None else float(notch), max_amplitude_uv=max_amplitude_uv,
     )  # fmt: skip
     _check_options(rows, layout, position_tolerance_mm, shard_size_mb, num_proc, dataset_id)
     pattern = None

@@ -13,6 +13,7 @@ else the whole match); otherwise the file's parent folder (the SOURCE folder's n
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -110,17 +111,27 @@ def subject_of(relative: PurePosixPath, top_name: str, pattern: re.Pattern[str] 
     return relative.parent.name or top_name
 
 
+def _walk(root: Path) -> Iterator[Path]:
+    """Every file under ``root``, following symbolic links to folders (each real folder once), hidden files and
+    folders left out."""
+    seen = set()
+    for folder, folders, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            folders[:] = []
+            continue
+        seen.add(real)
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        yield from (Path(folder) / name for name in names if not name.startswith("."))
+
+
 def find_recordings(sources: Sequence[Path], pattern: re.Pattern[str] | None) -> list[RecordingFile]:
-    """Every recording under ``sources`` (folders walked recursively, hidden files and folders left out; a
-    SOURCE may be a file), in SOURCE order, then by relative path."""
+    """Every recording under ``sources`` (folders walked recursively, see :func:`_walk`; a SOURCE may be a file),
+    in SOURCE order, then by relative path."""
     found = []
     for root in sources:
         base = root.parent if root.is_file() else root
-        paths = [root] if root.is_file() else [
-            path for path in root.rglob("*")
-            if path.is_file() and is_recording(path)
-            and not any(part.startswith(".") for part in path.relative_to(root).parts)
-        ]  # fmt: skip
+        paths = [root] if root.is_file() else [path for path in _walk(root) if path.is_file() and is_recording(path)]
         for path in sorted(paths, key=lambda path: path.relative_to(base).as_posix()):
             relative = PurePosixPath(path.relative_to(base).as_posix())
             subject = subject_of(relative, base.name, pattern)
@@ -152,7 +163,9 @@ def _rows(
     empty = np.zeros((0, len(mapping.picks), options.rows.samples_per_row), np.float32)
     result = RecordingRows(unit.source, unit.subject, file, empty, np.zeros(0), mapping.names, sfreq, mapping)
     if not mapping.picks:
-        result.skipped = "no electrode of the vocabulary (10-05 system or CB1/CB2) among its channels"
+        names = [name for name, _ in mapping.dropped]
+        result.skipped = (f"no electrode of the vocabulary (10-05 system or CB1/CB2) among its {len(names)} channels "
+                          f"({', '.join(names[:8])}{', ...' if len(names) > 8 else ''})")  # fmt: skip
         return result
     seconds = data.shape[1] / sfreq
     if seconds < options.rows.row_seconds:

@@ -10,7 +10,6 @@ import json
 from ..builders.corpus import NOTCH_FREQUENCIES, RAW_LAYOUTS, SKIPPED_FILE, build_corpus, load_corpus_metadata
 from ..recordings.reader import READERS
 from ..recordings.vocabulary import POSITION_TOLERANCE_MM
-from ..validation import fail
 
 SHOWN_SKIPPED = 10
 """Skipped recordings listed in the summary (all are in skipped.jsonl)."""
@@ -26,21 +25,21 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "and cut them into rows, and write Parquet shards with a dataset card to OUTPUT. Run the same command again "
         "to continue a killed build.",
     )
-    parser.add_argument("paths", nargs="+", metavar="SOURCE [SOURCE ...] OUTPUT",
-                        help="folders (or files) of recordings, then the corpus folder to write")  # fmt: skip
+    parser.add_argument("sources", nargs="+", metavar="SOURCE", help="folder (or file) of recordings")
+    parser.add_argument("output", metavar="OUTPUT", help="the corpus folder to write (or to continue)")
     parser.add_argument("--layout", choices=RAW_LAYOUTS,
                         help="read each SOURCE as this labelled layout's raw recordings (labels ignored)")
     parser.add_argument("--subject-pattern", metavar="REGEX",
                         help="regex over a file's path relative to its SOURCE; its group 'subject' (or first group) "
                         "names the subject (BIDS sub-<label> first; default: the file's parent folder)")
-    parser.add_argument("--sampling-rate", type=float, default=200.0, help="Hz of the rows (default 200)")
+    parser.add_argument("--sampling-rate", type=float, default=200.0, metavar="HZ", help="Hz of the rows (default 200)")
     parser.add_argument("--band-pass", type=float, nargs=2, metavar=("LOW", "HIGH"), default=(0.5, 75.0),
                         help="band-pass edges in Hz (default 0.5 75)")
     parser.add_argument("--no-band-pass", action="store_true", help="do not band-pass")
-    parser.add_argument("--notch", type=float, choices=NOTCH_FREQUENCIES,
+    parser.add_argument("--notch", type=float, choices=NOTCH_FREQUENCIES, metavar="{50,60}",
                         help="remove the mains frequency (50 or 60 Hz) and its harmonics")
-    parser.add_argument("--window-seconds", type=float, default=1.0, help="seconds per window (default 1)")
-    parser.add_argument("--sequence-windows", type=int, default=10, help="windows per row (default 10)")
+    parser.add_argument("--window-seconds", type=float, default=1.0, metavar="SECONDS", help="seconds per window (default 1)")
+    parser.add_argument("--sequence-windows", type=int, default=10, metavar="N", help="windows per row (default 10)")
     parser.add_argument("--max-amplitude", type=float, default=500.0, metavar="MICROVOLTS",
                         help="drop rows with a sample beyond this after filtering (default 500)")
     parser.add_argument("--rename", metavar="FILE",
@@ -48,9 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--position-tolerance-mm", type=float, default=POSITION_TOLERANCE_MM, metavar="MM",
                         help="largest distance of a match by electrode position, in mm on the standard head "
                         f"(default {POSITION_TOLERANCE_MM:g})")
-    parser.add_argument("--shard-size-mb", type=float, default=64.0, help="largest shard in MiB (default 64)")
-    parser.add_argument("--num-proc", type=int, default=1, help="recordings processed at once (default 1)")
-    parser.add_argument("--dataset-id",
+    parser.add_argument("--shard-size-mb", type=float, default=64.0, metavar="MIB", help="largest shard in MiB (default 64)")
+    parser.add_argument("--num-proc", type=int, default=1, metavar="N", help="recordings processed at once (default 1)")
+    parser.add_argument("--dataset-id", metavar="NAME",
                         help="which dataset the recordings are, for provenance (default: the layout's dataset, or "
                         "the first SOURCE folder's name)")
     parser.add_argument("--simulated", action="store_true",
@@ -62,13 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Build the corpus, then summarise it with the skipped recordings and their reasons."""
-    if len(args.paths) < 2:
-        fail("moodreader build-corpus", "SOURCE ... OUTPUT", "at least one SOURCE and the OUTPUT folder",
-             f"{len(args.paths)} path")  # fmt: skip
-    *sources, output = args.paths
     folder = build_corpus(
-        sources,
-        output,
+        args.sources,
+        args.output,
         layout=args.layout,
         subject_pattern=args.subject_pattern,
         sampling_rate=args.sampling_rate,
