@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--no-band-pass", action="store_true", help="do not band-pass")
     parser.add_argument("--notch", type=float, choices=NOTCH_FREQUENCIES, metavar="{50,60}",
                         help="remove the mains frequency (50 or 60 Hz) and its harmonics")
-    parser.add_argument("--window-seconds", type=float, default=1.0, metavar="SECONDS", help="seconds per window (default 1)")
+    parser.add_argument("--window-seconds", type=float, default=1.0, metavar="SECONDS",
+                        help="seconds per window (default 1)")
     parser.add_argument("--sequence-windows", type=int, default=10, metavar="N", help="windows per row (default 10)")
     parser.add_argument("--max-amplitude", type=float, default=500.0, metavar="MICROVOLTS",
                         help="drop rows with a sample beyond this after filtering (default 500)")
@@ -47,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--position-tolerance-mm", type=float, default=POSITION_TOLERANCE_MM, metavar="MM",
                         help="largest distance of a match by electrode position, in mm on the standard head "
                         f"(default {POSITION_TOLERANCE_MM:g})")
-    parser.add_argument("--shard-size-mb", type=float, default=64.0, metavar="MIB", help="largest shard in MiB (default 64)")
+    parser.add_argument("--shard-size-mb", type=float, default=64.0, metavar="MIB",
+                        help="largest shard, uncompressed, in MiB (default 64)")
     parser.add_argument("--num-proc", type=int, default=1, metavar="N", help="recordings processed at once (default 1)")
     parser.add_argument("--dataset-id", metavar="NAME",
                         help="which dataset the recordings are, for provenance (default: the layout's dataset, or "
