@@ -121,7 +121,8 @@ class MoodReaderConfig(PreTrainedConfig):
             pipeline cuts recordings into segments of this length.
         hidden_size: Width of every token.
         num_hidden_layers: Number of interlinked spatial-temporal layers in each encoder.
-        num_attention_heads: Attention heads; must divide ``hidden_size``.
+        num_attention_heads: Attention heads; must divide ``hidden_size``. With ``interlink`` ``"cross"`` or
+            ``"none"`` half of them attend across electrodes and half across windows, so the number is even.
         intermediate_size: Width of the feed-forward layer.
         hidden_dropout_prob: Dropout after attention and feed-forward layers.
         attention_dropout_prob: Dropout on attention weights.
@@ -129,8 +130,8 @@ class MoodReaderConfig(PreTrainedConfig):
         layer_norm_eps: Epsilon of the layer norms.
         initializer_range: Standard deviation of the weight initialisation.
         interlink: How the spatial (across electrodes) and temporal (across windows) attention paths are joined:
-            ``"cross"`` runs them side by side and lets each attend to the other's output; ``"sequential"`` runs
-            spatial then temporal attention; ``"none"`` runs them side by side and averages them.
+            ``"cross"`` runs them side by side on half the heads each and lets each attend to the other's output;
+            ``"none"`` runs them side by side only; ``"sequential"`` runs full-width spatial then temporal attention.
         mask_ratio: Fraction of tokens masked during masked brain signal modelling (MBSM).
         decoder_hidden_size: Width of the light MBSM decoder.
         decoder_num_hidden_layers: Interlinked layers in the MBSM decoder.
@@ -255,6 +256,9 @@ class MoodReaderConfig(PreTrainedConfig):
                  self.decoder_hidden_size % self.num_attention_heads == 0,
                  f"a multiple of num_attention_heads={self.num_attention_heads}")
         _require("interlink", self.interlink, self.interlink in INTERLINK_MODES, f"one of {INTERLINK_MODES}")
+        _require("num_attention_heads", self.num_attention_heads,
+                 self.interlink == "sequential" or self.num_attention_heads % 2 == 0,
+                 f"an even number with interlink={self.interlink!r} (half the heads per axis)")
         _require("streams", self.streams,
                  bool(self.streams) and set(self.streams) <= set(STREAMS) and len(set(self.streams)) == len(self.streams),
                  f"a non-empty list of distinct streams from {STREAMS}")

@@ -306,14 +306,51 @@ class MoodReaderFeedForward(nn.Module):
         return self.dropout(self.down(F.gelu(self.up(hidden_states))))
 
 
+def _axial_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    axis: int,
+    key_mask: torch.Tensor | None,
+    dropout: float,
+    output_attentions: bool,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Attention along one axis of head-split grids ``(batch, time, channels, heads, head_size)``: ``axis=2`` across
+    electrodes within each window, ``axis=1`` across windows within each electrode. ``key_mask (batch, keys)`` bool
+    marks the positions that may be attended to. Returns the attended grid in the same layout and, if asked for, the
+    weights ``(batch, <other axis>, heads, queries, keys)``."""
+    query, key, value = (tensor.movedim(axis, 3) for tensor in (query, key, value))  # (batch, other, heads, L, d)
+    mask = None if key_mask is None else key_mask[:, None, None, None, :]
+    weights = None
+    if output_attentions:
+        scores = query @ key.transpose(-1, -2) / math.sqrt(query.shape[-1])
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        weights = scores.softmax(dim=-1)
+        attended = F.dropout(weights, p=dropout) @ value
+    else:
+        attended = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, dropout_p=dropout)
+    return attended.movedim(3, axis), weights
+
+
 class MoodReaderInterlinkedLayer(GradientCheckpointingLayer):
     """One interlinked spatial-temporal layer over a token grid ``(batch, time, channels, hidden)``.
 
-    Spatial attention (across electrodes, per time step) and temporal attention (across time steps, per electrode)
-    are joined as ``interlink`` says: ``"cross"`` runs them side by side, then the spatial path attends to the
-    temporal path's tokens of the same time step and the temporal path to the spatial path's tokens of the same
-    electrode, and the two are averaged; ``"sequential"`` runs spatial then temporal attention; ``"none"`` runs them
-    side by side and averages them. A feed-forward layer follows. Pre-norm residual blocks throughout.
+    What each path sees. One fused projection gives every token its queries, keys and values; the heads are split
+    between the axes: the spatial heads attend across the electrodes of the same window, the temporal heads across
+    the windows of the same electrode (as the criss-cross attention of CBraMod), at the cost of one full-width
+    attention layer.
+
+    What the link adds (``interlink="cross"``). Each path then attends once more, along its own axis, to the
+    *other* path's output: the spatial heads read, across electrodes, what the temporal heads found for each
+    electrode over time, and the temporal heads read, across windows, what the spatial heads found for each window
+    across the scalp. The link reuses the queries already computed and takes the other path's outputs directly as
+    keys and values, so it adds no projection and no parameter besides a learned gate ``link_gate`` per path; it
+    costs two more axial attentions of half the heads each. ``"none"`` leaves the link out (the two paths side by
+    side); ``"sequential"`` runs full-width spatial attention, then full-width temporal attention on its result
+    (two attention blocks with their own projections), for the ablation.
+
+    One output projection merges the heads, a feed-forward layer follows; pre-norm residual blocks throughout.
     """
 
     def __init__(
@@ -328,20 +365,49 @@ class MoodReaderInterlinkedLayer(GradientCheckpointingLayer):
     ):
         super().__init__()
         self.interlink = interlink
-        self.spatial_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
-        self.spatial_attention = MoodReaderAttention(hidden_size, num_heads, attention_dropout)
-        self.temporal_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
-        self.temporal_attention = MoodReaderAttention(hidden_size, num_heads, attention_dropout)
-        if interlink == "cross":
-            self.spatial_link_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
-            self.spatial_link_context_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
-            self.spatial_link_attention = MoodReaderAttention(hidden_size, num_heads, attention_dropout)
-            self.temporal_link_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
-            self.temporal_link_context_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
-            self.temporal_link_attention = MoodReaderAttention(hidden_size, num_heads, attention_dropout)
+        self.attention_dropout = attention_dropout
+        self.num_heads = num_heads
+        self.head_size = hidden_size // num_heads
+        if interlink == "sequential":
+            self.spatial_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+            self.spatial_attention = MoodReaderAttention(hidden_size, num_heads, attention_dropout)
+            self.temporal_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+            self.temporal_attention = MoodReaderAttention(hidden_size, num_heads, attention_dropout)
+        else:
+            self.spatial_heads = num_heads // 2
+            self.attention_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+            self.query_key_value = nn.Linear(hidden_size, 3 * hidden_size)
+            self.output = nn.Linear(hidden_size, hidden_size)
+            if interlink == "cross":
+                self.link_gate = nn.Parameter(torch.ones(2))
         self.feed_forward_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
         self.feed_forward = MoodReaderFeedForward(hidden_size, intermediate_size, hidden_dropout)
         self.dropout = nn.Dropout(hidden_dropout)
+
+    def _criss_cross(
+        self, hidden_states: torch.Tensor, time_mask: torch.Tensor | None, channel_mask: torch.Tensor | None,
+        output_attentions: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        dropout = self.attention_dropout if self.training else 0.0
+        split = self.spatial_heads
+        qkv = self.query_key_value(self.attention_norm(hidden_states))
+        query, key, value = qkv.unflatten(-1, (3, self.num_heads, self.head_size)).unbind(-3)
+        spatial, spatial_weights = _axial_attention(query[..., :split, :], key[..., :split, :], value[..., :split, :],
+                                                    2, channel_mask, dropout, output_attentions)
+        temporal, temporal_weights = _axial_attention(query[..., split:, :], key[..., split:, :],
+                                                      value[..., split:, :], 1, time_mask, dropout, output_attentions)
+        if self.interlink == "cross":
+            spatial_link, spatial_link_weights = _axial_attention(query[..., :split, :], temporal, temporal, 2,
+                                                                  channel_mask, dropout, output_attentions)
+            temporal_link, temporal_link_weights = _axial_attention(query[..., split:, :], spatial, spatial, 1,
+                                                                    time_mask, dropout, output_attentions)
+            spatial = spatial + self.link_gate[0] * spatial_link
+            temporal = temporal + self.link_gate[1] * temporal_link
+            if output_attentions:  # both attentions of each axis count: the mean of self and link attention
+                spatial_weights = (spatial_weights + spatial_link_weights) / 2
+                temporal_weights = (temporal_weights + temporal_link_weights) / 2
+        merged = self.output(torch.cat([spatial, temporal], dim=-2).flatten(-2))
+        return hidden_states + self.dropout(merged), spatial_weights, temporal_weights
 
     def forward(
         self,
@@ -352,44 +418,19 @@ class MoodReaderInterlinkedLayer(GradientCheckpointingLayer):
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """``time_mask (batch, time)`` and ``channel_mask (batch, channels)`` bool mark real windows and present
         electrodes (``None``: all). Returns the new grid, the spatial weights ``(batch, time, heads, channels,
-        channels)`` and the temporal weights ``(batch, channels, heads, time, time)`` (``None`` unless asked for).
-        With ``"cross"``, each is the mean of the axis's self-attention and its link attention (both attend along
-        the same axis; rows still sum to 1)."""
-
-        def spatial(grid: torch.Tensor, context: torch.Tensor, attention: MoodReaderAttention):
-            attended, weights = attention(grid, context, 2, channel_mask, output_attentions)
-            return self.dropout(attended), weights
-
-        def temporal(grid: torch.Tensor, context: torch.Tensor, attention: MoodReaderAttention):
-            attended, weights = attention(grid, context, 1, time_mask, output_attentions)
-            return self.dropout(attended), weights
-
+        channels)`` and the temporal weights ``(batch, channels, heads, time, time)`` (``None`` unless asked for;
+        ``heads`` are the heads of that axis). With ``"cross"``, each is the mean of the axis's self-attention and
+        its link attention (both along the same axis; rows still sum to 1)."""
         if self.interlink == "sequential":
             normed = self.spatial_norm(hidden_states)
-            spatial_update, spatial_weights = spatial(normed, normed, self.spatial_attention)
-            merged = hidden_states + spatial_update
+            update, spatial_weights = self.spatial_attention(normed, normed, 2, channel_mask, output_attentions)
+            merged = hidden_states + self.dropout(update)
             normed = self.temporal_norm(merged)
-            temporal_update, temporal_weights = temporal(normed, normed, self.temporal_attention)
-            merged = merged + temporal_update
+            update, temporal_weights = self.temporal_attention(normed, normed, 1, time_mask, output_attentions)
+            merged = merged + self.dropout(update)
         else:
-            normed = self.spatial_norm(hidden_states)
-            spatial_update, spatial_weights = spatial(normed, normed, self.spatial_attention)
-            normed = self.temporal_norm(hidden_states)
-            temporal_update, temporal_weights = temporal(normed, normed, self.temporal_attention)
-            spatial_path = hidden_states + spatial_update
-            temporal_path = hidden_states + temporal_update
-            if self.interlink == "cross":
-                spatial_link, spatial_link_weights = spatial(self.spatial_link_norm(spatial_path),
-                                                             self.spatial_link_context_norm(temporal_path),
-                                                             self.spatial_link_attention)
-                temporal_link, temporal_link_weights = temporal(self.temporal_link_norm(temporal_path),
-                                                                self.temporal_link_context_norm(spatial_path),
-                                                                self.temporal_link_attention)
-                spatial_path, temporal_path = spatial_path + spatial_link, temporal_path + temporal_link
-                if output_attentions:  # both paths of each axis count: the mean of self and link attention
-                    spatial_weights = (spatial_weights + spatial_link_weights) / 2
-                    temporal_weights = (temporal_weights + temporal_link_weights) / 2
-            merged = (spatial_path + temporal_path) / 2
+            merged, spatial_weights, temporal_weights = self._criss_cross(hidden_states, time_mask, channel_mask,
+                                                                          output_attentions)
         merged = merged + self.feed_forward(self.feed_forward_norm(merged))
         return merged, spatial_weights, temporal_weights
 

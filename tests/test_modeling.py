@@ -44,9 +44,9 @@ def test_base_model_shapes_attentions_and_hidden_states():
     assert len(out.hidden_states) == config.num_hidden_layers + 1
     assert len(out.spatial_attentions) == len(out.temporal_attentions) == config.num_hidden_layers
     spatial, temporal = out.spatial_attentions[0], out.temporal_attentions[0]
-    assert spatial.shape == (BATCH, TIME, 2, CHANNELS, CHANNELS)
-    assert temporal.shape == (BATCH, CHANNELS, 2, TIME, TIME)
-    torch.testing.assert_close(spatial.sum(-1), torch.ones(BATCH, TIME, 2, CHANNELS))
+    assert spatial.shape == (BATCH, TIME, 1, CHANNELS, CHANNELS)  # 2 heads: one per axis
+    assert temporal.shape == (BATCH, CHANNELS, 1, TIME, TIME)
+    torch.testing.assert_close(spatial.sum(-1), torch.ones(BATCH, TIME, 1, CHANNELS))
 
 
 def test_explicit_attention_equals_sdpa(config):
@@ -110,20 +110,37 @@ def test_interlink_modes_compute_differently():
     de = de_batch()
     cross = MoodReaderModel(tiny_config(interlink="cross")).eval()
     outputs = {"cross": cross(de_features=de).last_hidden_state}
-    for mode in ("sequential", "none"):
-        model = MoodReaderModel(tiny_config(interlink=mode)).eval()
-        missing, unexpected = model.load_state_dict(cross.state_dict(), strict=False)
-        assert missing == [] and all("_link_" in key for key in unexpected)
-        outputs[mode] = model(de_features=de).last_hidden_state
+    none = MoodReaderModel(tiny_config(interlink="none")).eval()
+    missing, unexpected = none.load_state_dict(cross.state_dict(), strict=False)
+    assert missing == [] and unexpected and all(key.endswith(".link_gate") for key in unexpected)
+    outputs["none"] = none(de_features=de).last_hidden_state
+    outputs["sequential"] = MoodReaderModel(tiny_config(interlink="sequential")).eval()(de_features=de).last_hidden_state
     assert not torch.allclose(outputs["cross"], outputs["none"], atol=1e-4)
     assert not torch.allclose(outputs["cross"], outputs["sequential"], atol=1e-4)
     assert not torch.allclose(outputs["none"], outputs["sequential"], atol=1e-4)
     with torch.no_grad():  # the interlink is exactly what separates "cross" from "none"
         for layer in cross.de_encoder.layers:
-            for attention in (layer.spatial_link_attention, layer.temporal_link_attention):
-                attention.output.weight.zero_()
-                attention.output.bias.zero_()
+            layer.link_gate.zero_()
     torch.testing.assert_close(cross(de_features=de).last_hidden_state, outputs["none"])
+
+
+def test_cross_link_attends_to_the_other_paths_output():
+    """A spatial head's link reads, across electrodes, the temporal heads' output: change one window of one electrode
+    and, through the temporal path and the link, every electrode of the other windows moves; without the link only
+    that electrode's own tokens and the changed window's do (one layer)."""
+    de = de_batch(batch=1)
+    changed = de.clone()
+    changed[0, 0, 7] += 3.0
+    for mode, spreads in (("cross", True), ("none", False)):
+        model = MoodReaderModel(tiny_config(interlink=mode, num_hidden_layers=1)).eval()
+        with torch.no_grad():
+            before = model.de_encoder.layers[0](model.de_embeddings(model.de_embeddings.content(de),
+                                                                     torch.tensor(model.config.default_electrode_ids)[None]))[0]
+            after = model.de_encoder.layers[0](model.de_embeddings(model.de_embeddings.content(changed),
+                                                                    torch.tensor(model.config.default_electrode_ids)[None]))[0]
+        moved = (after - before).abs().amax(dim=-1)[0]  # (time, channels)
+        elsewhere = moved[1:, [c for c in range(CHANNELS) if c != 7]]
+        assert bool((elsewhere > 1e-6).any()) == spreads, mode
 
 
 @pytest.mark.parametrize(("shape", "ratio"), [((4, 10, 62), 0.75), ((2, 3, 7), 0.5), ((5, 1, 3), 0.9)])

@@ -16,7 +16,8 @@ Decisions, stated once:
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,20 @@ class DemoResult:
     accuracy_std: float
     chance_level: float
     baseline_accuracy: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Stages:
+    """Wall time of each stage of the demo, in seconds."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self._last = now
 
 
 def _build(recipe: Recipe, root: Path, output: Path, progress: bool) -> Path:
@@ -95,6 +110,7 @@ def run_demo(
         fail(str(recipe_path), "dataset.layout", "'seed' or 'seed-raw' for the demo", repr(recipe.dataset.layout))
     data = output_dir / "data"
     data.mkdir(parents=True, exist_ok=True)
+    stages = _Stages()
     if seed_dir is None:
         root = simulate_seed(data / "simulated-seed", n_subjects=DEMO_SUBJECTS, seed=recipe.seed, progress=progress)
     else:
@@ -104,6 +120,7 @@ def run_demo(
             fail(str(root), needed, f"a SEED download folder holding {needed}/ (dataset.layout "
                  f"{recipe.dataset.layout!r})", "no such folder")
     dataset = _build(recipe, root, data / "dataset", progress)
+    stages.done("data")
     if corpus is None:
         if seed_dir is None:
             corpus_root = simulate_seed(data / "simulated-pretrain", n_subjects=PRETRAIN_SUBJECTS, n_sessions=1,
@@ -114,14 +131,19 @@ def run_demo(
                 fail(str(root), "Preprocessed_EEG", "the raw recordings to pre-train on (or pass --corpus)",
                      "no such folder")
         corpus = _build_corpus(recipe, corpus_root, data / "pretrain-corpus", progress)
+    stages.done("corpus")
     pretrained = run_pretraining(recipe, corpus_paths=[corpus], output_dir=output_dir / "pretrain", overwrite=True,
                                  progress=progress)
+    stages.done("pre-training")
     report = run_finetuning(recipe, dataset, output_dir, protocol="loso", pretrained=pretrained, progress=progress)
+    stages.done("LOSO evaluation")
     model = train_final_model(recipe, dataset, pretrained, output_dir / "model", progress)
     shutil.rmtree(output_dir / "pretrain" / "checkpoints", ignore_errors=True)
+    stages.done("final model")
     return DemoResult(
         report=output_dir / "report.json", model=model, report_markdown=output_dir / "report.md",
         confusion_matrix=output_dir / "confusion_matrix.png", simulated=report["simulated"],
         accuracy_mean=report["accuracy_mean"], accuracy_std=report["accuracy_std"],
         chance_level=report["chance_level"], baseline_accuracy=report["baseline"]["accuracy_mean"],
+        stage_seconds=stages.seconds,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 from importlib.metadata import PackageNotFoundError, version
@@ -9,6 +10,9 @@ from typing import Any
 
 import torch
 from accelerate import Accelerator, DataLoaderConfiguration, DistributedDataParallelKwargs
+
+THREADS_VARIABLE = "MOODREADER_NUM_THREADS"
+"""Environment variable that fixes the CPU threads per process (default: chosen from the CPUs actually free)."""
 
 VERSIONED_PACKAGES: tuple[str, ...] = (
     "moodreader-hf", "torch", "transformers", "accelerate", "datasets", "numpy", "scipy", "mne",
@@ -22,17 +26,45 @@ def make_accelerator(
 
     Batches are split across processes (``split_batches=True``), so one optimiser step sees the same rows on any
     number of processes; without CUDA the processes run on CPU (gloo), also when launched with a multi-GPU config.
-    Parameters unused in a step (the raw-signal encoder when no signal is fed) are allowed.
+    Parameters unused in a step (the raw-signal encoder when no signal is fed) are allowed. On CPU the threads
+    per process come from :func:`cpu_threads`.
     """
     if mixed_precision is None and "ACCELERATE_MIXED_PRECISION" not in os.environ:
         mixed_precision = recipe_mixed_precision
-    return Accelerator(
+    accelerator = Accelerator(
         cpu=not torch.cuda.is_available(),
         mixed_precision=mixed_precision,
         gradient_accumulation_steps=gradient_accumulation_steps,
         dataloader_config=DataLoaderConfiguration(split_batches=True),
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
     )
+    if accelerator.device.type == "cpu":
+        torch.set_num_threads(cpu_threads(accelerator.num_processes))
+    return accelerator
+
+
+def cpu_threads(num_processes: int = 1) -> int:
+    """CPU threads per process: ``MOODREADER_NUM_THREADS`` if set, otherwise the CPUs this process may use, less
+    the load other jobs already put on them (the 1-minute load average), shared among ``num_processes``; at least 1.
+
+    More threads than free cores make every thread wait for the others (a 2-thread pre-training beside one other
+    CPU-heavy job ran five times slower than with 1 thread), so a busy machine gets fewer threads."""
+    fixed = os.environ.get(THREADS_VARIABLE)
+    if fixed:
+        try:
+            return max(1, int(fixed))
+        except ValueError:
+            from ..validation import fail
+
+            fail("environment", THREADS_VARIABLE, "a positive whole number of threads", repr(fixed))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, round((cpus - _load_at_start()) / max(1, num_processes)))
+
+
+@functools.lru_cache(maxsize=1)
+def _load_at_start() -> float:
+    """The 1-minute load average when this process first asked, i.e. before its own work weighs on it."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
 
 
 def check_batch_size(batch_size: int, accelerator: Accelerator, field: str) -> None:
@@ -51,6 +83,7 @@ def runtime_info(accelerator: Accelerator) -> dict[str, Any]:
         "device": str(accelerator.device),
         "mixed_precision": accelerator.mixed_precision,
         "gradient_accumulation_steps": accelerator.gradient_accumulation_steps,
+        "cpu_threads": torch.get_num_threads(),
     }
 
 
