@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=3)
     args = parser.parse_args()
     recipe = load_recipe(REPO / "modeling" / "moodreader-seed.yaml")
-    config = recipe.model_config(streams=["signal"], hidden_dropout_prob=0.0)
+    config = recipe.model_config(streams=["signal"])
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory(prefix="moodreader-streaming-") as scratch:
         root = simulate_seed(Path(scratch) / "raw", n_subjects=args.subjects, n_sessions=1, trial_seconds=60.0,
