@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 METHODS: tuple[str, ...] = ("attention", "gradient")
 APPROXIMATE_POSITIONS: dict[str, tuple[str, str]] = {"CB1": ("PO9", "I1"), "CB2": ("PO10", "I2")}
 """Electrodes missing from MNE's 10-05 montage, drawn at the midpoint of these two 10-05 positions."""
+MIN_COLOUR_RANGE_PERCENT = 25.0
+"""Smallest half-range of a topomap's colour scale, in percent of the mean electrode's importance."""
 STANDARD_MONTAGES: tuple[str, ...] = ("colin27_1005", "standard_1005")
 """MNE's 10-05 template montage under its current name, then its name before MNE 1.12."""
 
@@ -255,9 +257,18 @@ def _info(channel_names: Sequence[str]):
     return info
 
 
+def relative_importance(values: np.ndarray) -> np.ndarray:
+    """Importance of each electrode as its departure, in percent, from the mean over the electrodes: 0 everywhere
+    for a uniform map (attention of exactly 1/N to each of N electrodes)."""
+    mean = float(np.nanmean(values))
+    return (np.asarray(values, dtype=float) / mean - 1) * 100 if mean else np.zeros_like(values, dtype=float)
+
+
 def plot_topomaps(importance: ElectrodeImportance, path: str | os.PathLike, *, title: str | None = None) -> Path:
     """Save scalp topomaps as PNG: one row per class with samples, one column per band (plus "all bands" when
-    there are several). Colours share one scale per column. Returns ``path``."""
+    there are several). Each map shows :func:`relative_importance` on a diverging scale shared per column and
+    spanning at least ±``MIN_COLOUR_RANGE_PERCENT``, so a nearly uniform map stays pale; colours are not
+    extrapolated beyond the electrodes. Returns ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -276,21 +287,25 @@ def plot_topomaps(importance: ElectrodeImportance, path: str | os.PathLike, *, t
     if len(columns) > 1:
         columns.append("all bands")
         maps = np.concatenate([maps, maps.sum(axis=2, keepdims=True)], axis=2)
-    figure, axes = plt.subplots(len(rows), len(columns), figsize=(2.4 * len(columns), 2.4 * len(rows) + 0.6),
+    figure, axes = plt.subplots(len(rows), len(columns), figsize=(3.4 * len(columns), 3.2 * len(rows) + 0.8),
                                 squeeze=False)
     for column, band in enumerate(columns):
-        column_values = maps[rows][:, :, column]
-        limits = (float(np.nanmin(column_values)), float(np.nanmax(column_values)))
+        relative = {label: relative_importance(maps[label, :, column]) for label in rows}
+        spread = max(MIN_COLOUR_RANGE_PERCENT, *(float(np.nanmax(np.abs(values))) for values in relative.values()))
         for row, label in enumerate(rows):
             axis = axes[row, column]
-            image, _ = mne.viz.plot_topomap(maps[label, :, column], info, axes=axis, show=False, cmap="Reds",
-                                            vlim=limits, contours=0, sensors=True)
-            axis.set_title(f"{importance.class_names[label]} · {band}", fontsize=8)
-        figure.colorbar(image, ax=axes[:, column].tolist(), shrink=0.6, format="%.2g")
-    figure.suptitle(title or f"Electrode importance ({importance.method})", fontsize=10)
+            image, _ = mne.viz.plot_topomap(relative[label], info, axes=axis, show=False, cmap="RdBu_r",
+                                            vlim=(-spread, spread), contours=0, sensors=True, extrapolate="local")
+            axis.set_title(f"{importance.class_names[label]} · {band}", fontsize=9)
+        ticks = np.unique(np.round(np.linspace(-spread, spread, 5)))
+        bar = figure.colorbar(image, ax=axes[:, column].tolist(), shrink=0.6, ticks=ticks, format="%+.0f%%")
+        bar.set_label("vs. the mean electrode", fontsize=8)
+    figure.suptitle(f"{title or f'Electrode importance ({importance.method})'}\ncolour: departure from the mean "
+                    f"electrode in %, range at least ±{MIN_COLOUR_RANGE_PERCENT:g} % (a uniform map is white)",
+                    fontsize=10)
     try:
         with atomic_path(path) as temporary:
-            figure.savefig(temporary, dpi=110, bbox_inches="tight")
+            figure.savefig(temporary, dpi=130, bbox_inches="tight")
     finally:
         plt.close(figure)
     return path

@@ -333,6 +333,12 @@ def _axial_attention(
     return attended.movedim(3, axis), weights
 
 
+def _apply(weights: torch.Tensor, values: torch.Tensor, axis: int) -> torch.Tensor:
+    """Weights ``(batch, <other>, heads, queries, keys)`` applied to values ``(batch, time, channels, heads,
+    head_size)`` along ``axis``; the result in the values' layout."""
+    return (weights @ values.movedim(axis, 3)).movedim(3, axis)
+
+
 class MoodReaderInterlinkedLayer(GradientCheckpointingLayer):
     """One interlinked spatial-temporal layer over a token grid ``(batch, time, channels, hidden)``.
 
@@ -341,12 +347,12 @@ class MoodReaderInterlinkedLayer(GradientCheckpointingLayer):
     the windows of the same electrode (as the criss-cross attention of CBraMod), at the cost of one full-width
     attention layer.
 
-    What the link adds (``interlink="cross"``). Each path then attends once more, along its own axis, to the
-    *other* path's output: the spatial heads read, across electrodes, what the temporal heads found for each
-    electrode over time, and the temporal heads read, across windows, what the spatial heads found for each window
-    across the scalp. The link reuses the queries already computed and takes the other path's outputs directly as
-    keys and values, so it adds no projection and no parameter besides a learned gate ``link_gate`` per path; it
-    costs two more axial attentions of half the heads each. ``"none"`` leaves the link out (the two paths side by
+    What the link adds (``interlink="cross"``). Each path then reads the *other* path's output along its own axis:
+    the spatial heads gather, across electrodes, what the temporal heads found for each electrode over time, and the
+    temporal heads gather, across windows, what the spatial heads found for each window across the scalp. The link
+    reuses the attention weights each path has already computed and takes the other path's outputs as values, so it
+    adds no projection, no score and no parameter besides a learned gate ``link_gate`` per path: it costs two
+    weight-times-value products of half the heads each. ``"none"`` leaves the link out (the two paths side by
     side); ``"sequential"`` runs full-width spatial attention, then full-width temporal attention on its result
     (two attention blocks with their own projections), for the ablation.
 
@@ -388,26 +394,39 @@ class MoodReaderInterlinkedLayer(GradientCheckpointingLayer):
         self, hidden_states: torch.Tensor, time_mask: torch.Tensor | None, channel_mask: torch.Tensor | None,
         output_attentions: bool,
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-        dropout = self.attention_dropout if self.training else 0.0
         split = self.spatial_heads
         qkv = self.query_key_value(self.attention_norm(hidden_states))
         query, key, value = qkv.unflatten(-1, (3, self.num_heads, self.head_size)).unbind(-3)
-        spatial, spatial_weights = _axial_attention(query[..., :split, :], key[..., :split, :], value[..., :split, :],
-                                                    2, channel_mask, dropout, output_attentions)
-        temporal, temporal_weights = _axial_attention(query[..., split:, :], key[..., split:, :],
-                                                      value[..., split:, :], 1, time_mask, dropout, output_attentions)
-        if self.interlink == "cross":
-            spatial_link, spatial_link_weights = _axial_attention(query[..., :split, :], temporal, temporal, 2,
-                                                                  channel_mask, dropout, output_attentions)
-            temporal_link, temporal_link_weights = _axial_attention(query[..., split:, :], spatial, spatial, 1,
-                                                                    time_mask, dropout, output_attentions)
-            spatial = spatial + self.link_gate[0] * spatial_link
-            temporal = temporal + self.link_gate[1] * temporal_link
-            if output_attentions:  # both attentions of each axis count: the mean of self and link attention
-                spatial_weights = (spatial_weights + spatial_link_weights) / 2
-                temporal_weights = (temporal_weights + temporal_link_weights) / 2
+        if self.interlink == "none":
+            dropout = self.attention_dropout if self.training else 0.0
+            spatial, spatial_weights = _axial_attention(query[..., :split, :], key[..., :split, :],
+                                                        value[..., :split, :], 2, channel_mask, dropout,
+                                                        output_attentions)
+            temporal, temporal_weights = _axial_attention(query[..., split:, :], key[..., split:, :],
+                                                          value[..., split:, :], 1, time_mask, dropout,
+                                                          output_attentions)
+        else:
+            spatial_weights = self._weights(query[..., :split, :], key[..., :split, :], 2, channel_mask)
+            temporal_weights = self._weights(query[..., split:, :], key[..., split:, :], 1, time_mask)
+            spatial = _apply(spatial_weights, value[..., :split, :], 2)
+            temporal = _apply(temporal_weights, value[..., split:, :], 1)
+            # the link: each path reads the other path's output along its own axis, with the weights it already has
+            spatial, temporal = (spatial + self.link_gate[0] * _apply(spatial_weights, temporal, 2),
+                                 temporal + self.link_gate[1] * _apply(temporal_weights, spatial, 1))
+            if not output_attentions:
+                spatial_weights = temporal_weights = None
         merged = self.output(torch.cat([spatial, temporal], dim=-2).flatten(-2))
         return hidden_states + self.dropout(merged), spatial_weights, temporal_weights
+
+    def _weights(self, query: torch.Tensor, key: torch.Tensor, axis: int, key_mask: torch.Tensor | None
+                 ) -> torch.Tensor:
+        """Softmax attention weights along ``axis`` (after dropout when training): ``(batch, <other>, heads,
+        queries, keys)``."""
+        query, key = query.movedim(axis, 3), key.movedim(axis, 3)
+        scores = query @ key.transpose(-1, -2) / math.sqrt(query.shape[-1])
+        if key_mask is not None:
+            scores = scores.masked_fill(~key_mask[:, None, None, None, :], float("-inf"))
+        return F.dropout(scores.softmax(dim=-1), p=self.attention_dropout, training=self.training)
 
     def forward(
         self,
@@ -419,8 +438,7 @@ class MoodReaderInterlinkedLayer(GradientCheckpointingLayer):
         """``time_mask (batch, time)`` and ``channel_mask (batch, channels)`` bool mark real windows and present
         electrodes (``None``: all). Returns the new grid, the spatial weights ``(batch, time, heads, channels,
         channels)`` and the temporal weights ``(batch, channels, heads, time, time)`` (``None`` unless asked for;
-        ``heads`` are the heads of that axis). With ``"cross"``, each is the mean of the axis's self-attention and
-        its link attention (both along the same axis; rows still sum to 1)."""
+        ``heads`` are the heads of that axis). With ``"cross"`` the link uses these same weights."""
         if self.interlink == "sequential":
             normed = self.spatial_norm(hidden_states)
             update, spatial_weights = self.spatial_attention(normed, normed, 2, channel_mask, output_attentions)
