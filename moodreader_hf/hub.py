@@ -14,19 +14,24 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData, get_token
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
+from safetensors import safe_open
 
-from .atomic import atomic_folder
+from .atomic import atomic_folder, check_replaceable, upload_ignore_patterns
 from .configuration_moodreader import MoodReaderConfig
 from .feature_extraction_moodreader import MoodReaderFeatureExtractor, differential_entropy
 from .modeling_moodreader import AUTO_MAP, MoodReaderForEmotionRecognition
 from .pipeline_moodreader import TASK, EEGEmotionRecognitionPipeline
-from .validation import MoodReaderInputError, fail
+from .validation import MoodReaderInputError, fail, one_line, reading
 
 REMOTE_CODE_FILES: tuple[str, ...] = (
     "configuration_moodreader.py",
@@ -56,23 +61,144 @@ WIDGET_WINDOWS = 3
 LOGIN_HELP = "set the HF_TOKEN environment variable or run `hf auth login` (a token with write access)"
 
 
+CLASSIFIER_ARCHITECTURE = "MoodReaderForEmotionRecognition"
+"""The class of a folder that can classify: a fine-tuned model with a trained classification head."""
+WEIGHTS_FILES: tuple[str, ...] = ("model.safetensors", "model.safetensors.index.json")
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """No transformers progress bars or loading reports while loading (a command prints its own lines)."""
+    from transformers.utils import logging as transformers_logging
+
+    bars = transformers_logging.is_progress_bar_enabled()
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+        if bars:
+            transformers_logging.enable_progress_bar()
+
+
+def is_local_reference(model: str | os.PathLike) -> bool:
+    """Whether ``--model`` names a folder on this machine rather than a Hub repo id: it exists, or it cannot be a
+    repo id (``./x``, ``/x``, ``~/x``, ``a/b/c``, a backslash...)."""
+    text = os.fspath(model)
+    if Path(text).exists():
+        return True
+    try:
+        validate_repo_id(text)
+    except HFValidationError:
+        return True
+    return text.startswith((".", "~")) or text.count("/") != 1
+
+
+def _refuse_booleans(values: dict[str, Any], defaults: object, source: str) -> None:
+    """A JSON ``true``/``false`` where the class has a number (``"sampling_rate": true`` would be 1 Hz)."""
+    for key, value in values.items():
+        default = getattr(defaults, key, None)
+        if isinstance(value, bool) and isinstance(default, (int, float)) and not isinstance(default, bool):
+            fail(source, key, f"a number (like the default {default!r})", repr(value))
+
+
+def _read_json_object(path: Path, field: str, expected: str) -> dict[str, Any]:
+    with reading(path, field, expected):
+        values = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(values, dict):
+        fail(str(path), field, f"{expected} (a JSON object)", type(values).__name__)
+    return values
+
+
+def check_model_folder(folder: str | os.PathLike) -> MoodReaderConfig:
+    """Check a local model folder before anything loads it and return its configuration: ``config.json`` (a
+    Mood Reader configuration whose ``architectures`` is the emotion classifier), readable safetensors weights and
+    ``preprocessor_config.json``. A pre-training folder (``MoodReaderForMaskedEEGModeling``) is refused: its
+    classification head was never trained."""
+    given = os.fspath(folder)
+    folder = Path(folder)
+    if not folder.exists():
+        fail(given, "model", "a model folder or a Hub repo id (owner/name)", "no such folder")
+    if not folder.is_dir():
+        fail(given, "model", "a model folder (save_pretrained output) or a Hub repo id", "a file")
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        fail(str(folder), "config.json", "the model configuration save_pretrained writes", "no such file")
+    values = _read_json_object(config_path, "config.json", "a JSON model configuration")
+    if values.get("model_type") != MoodReaderConfig.model_type:
+        fail(str(config_path), "model_type", repr(MoodReaderConfig.model_type), repr(values.get("model_type")))
+    _refuse_booleans(values, MoodReaderConfig(), str(config_path))
+    architectures = values.get("architectures") or []
+    if CLASSIFIER_ARCHITECTURE not in architectures:
+        what = (f"{architectures}: a pre-training folder, whose classification head was never trained (fine-tune "
+                f"it first: moodreader finetune --pretrained {folder} ...)" if architectures else "none")
+        fail(str(folder), "architectures", f"a fine-tuned {CLASSIFIER_ARCHITECTURE} with a trained classification "
+             "head", what)
+    try:
+        config = MoodReaderConfig.from_dict(values)
+    except (ValueError, TypeError, KeyError) as error:
+        fail(str(config_path), "config.json", "valid MoodReaderConfig values", one_line(error))
+    weights = [folder / name for name in WEIGHTS_FILES if (folder / name).is_file()]
+    if not weights:
+        found = [path.name for path in folder.iterdir() if path.suffix in (".bin", ".pt", ".pth", ".ckpt")]
+        fail(str(folder), WEIGHTS_FILES[0], "the weights save_pretrained writes (safetensors)",
+             "no such file" + (f" (found {found}: pickled weights are not read)" if found else ""))
+    if weights[0].name == WEIGHTS_FILES[0]:
+        with reading(weights[0], WEIGHTS_FILES[0], "a safetensors weights file"):
+            with safe_open(str(weights[0]), framework="pt") as handle:
+                list(handle.keys())
+    extractor_path = folder / "preprocessor_config.json"
+    if not extractor_path.is_file():
+        fail(str(folder), "preprocessor_config.json", "the feature extractor saved next to the model (its DE recipe "
+             "and normalisation statistics)", "no such file")
+    extractor_values = _read_json_object(extractor_path, "preprocessor_config.json", "a JSON feature extractor")
+    _refuse_booleans(extractor_values, MoodReaderFeatureExtractor(), str(extractor_path))
+    return config
+
+
+def load_classifier(model: str | os.PathLike, *, revision: str | None = None
+                    ) -> tuple[MoodReaderForEmotionRecognition, MoodReaderFeatureExtractor]:
+    """The emotion classifier and feature extractor of a model folder or Hub repo id, refused with one clear
+    message if they cannot classify: an unreadable or foreign folder, a pre-training folder, weights that are
+    missing, truncated, of other shapes than the configuration, or that leave part of the model untrained."""
+    source = os.fspath(model)
+    local = is_local_reference(source)
+    if local:
+        check_model_folder(source)
+    where = "the folder" if local else f"the Hub repo (no folder {source!r} here either)"
+    with quiet_loading(), reading(source, "model", f"a Mood Reader classifier in {where}"):
+        classifier, info = MoodReaderForEmotionRecognition.from_pretrained(
+            source, revision=revision, output_loading_info=True, ignore_mismatched_sizes=True)
+        extractor = MoodReaderFeatureExtractor.from_pretrained(source, revision=revision)
+    if CLASSIFIER_ARCHITECTURE not in (classifier.config.architectures or []):
+        fail(source, "architectures", f"a fine-tuned {CLASSIFIER_ARCHITECTURE}", classifier.config.architectures)
+    mismatched = sorted(info.get("mismatched_keys") or [])
+    if mismatched:
+        name, stored, wanted = mismatched[0]
+        fail(source, "weights", f"tensors of the shapes config.json describes ({name}: {tuple(wanted)})",
+             f"{tuple(stored)} ({len(mismatched)} tensors differ: the weights belong to another architecture)")
+    missing = sorted(info.get("missing_keys") or [])
+    if missing:
+        fail(source, "weights", "every weight of the classifier (a trained classification model)",
+             f"{len(missing)} missing, e.g. {', '.join(missing[:3])} (they would be random)")
+    return classifier.eval(), extractor
+
+
+def check_classifier(model: str | os.PathLike, *, revision: str | None = None) -> None:
+    """Refuse, before a command's work, a model that cannot classify (see :func:`load_classifier`)."""
+    load_classifier(model, revision=revision)
+
+
 def load_pipeline(model: str | os.PathLike, *, revision: str | None = None) -> EEGEmotionRecognitionPipeline:
     """The emotion pipeline of a model folder or Hub repo id, built from this package's installed classes.
 
-    The folder needs ``config.json``, the weights and ``preprocessor_config.json`` (a training output or a
-    published repo).
+    The folder needs ``config.json`` (a fine-tuned classifier), the weights and ``preprocessor_config.json`` (a
+    training output or a published repo); see :func:`load_classifier` for what is refused.
     """
-    source = os.fspath(model)
-    if Path(source).exists() and not (Path(source) / "preprocessor_config.json").is_file():
-        fail(source, "preprocessor_config.json", "the feature extractor saved next to the model (its DE recipe and "
-             "normalisation statistics)", "no such file")
-    try:
-        classifier = MoodReaderForEmotionRecognition.from_pretrained(source, revision=revision)
-        extractor = MoodReaderFeatureExtractor.from_pretrained(source, revision=revision)
-    except OSError as error:
-        fail(source, "model", "a model folder or Hub repo id with config.json, weights and preprocessor_config.json",
-             f"{type(error).__name__}: {error}")
-    return EEGEmotionRecognitionPipeline(model=classifier.eval(), feature_extractor=extractor, task=TASK, device=-1)
+    classifier, extractor = load_classifier(model, revision=revision)
+    return EEGEmotionRecognitionPipeline(model=classifier, feature_extractor=extractor, task=TASK, device=-1)
 
 
 def load_report(path: str | os.PathLike) -> dict[str, Any]:
@@ -190,39 +316,46 @@ def render_model_card(
     )
     folds = sorted(report["folds"], key=lambda fold: str(fold["test_subject"])) if report is not None else []
     baseline = report.get("baseline") if report is not None else None
-    return ModelCard.from_template(
-        card_data,
-        template_path=str(template),
-        repo_id=repo_id or "path/to/this/folder",
-        title=repo_id.split("/")[-1] if repo_id else "moodreader",
-        task=TASK,
-        report=report,
-        folds=folds,
-        baseline=baseline if isinstance(baseline, dict) else None,
-        simulated=simulated,
-        dataset_name=dataset_name,
-        labels=[config.id2label[index] for index in sorted(config.id2label)],
-        channel_names=list(config.channel_names),
-        bands=[{"name": name, "low": low, "high": high} for name, (low, high) in zip(config.band_names,
-                                                                                     config.band_edges)],
-        config=config,
-        extractor=extractor,
-        segment_windows=config.sequence_windows,
-        widget_rows=WIDGET_WINDOWS,
-        widget_column_count=config.num_channels * config.num_bands,
-        topomap=topomap,
-    )
+    try:
+        return ModelCard.from_template(
+            card_data,
+            template_path=str(template),
+            repo_id=repo_id or "path/to/this/folder",
+            title=repo_id.split("/")[-1] if repo_id else "moodreader",
+            task=TASK,
+            report=report,
+            folds=folds,
+            baseline=baseline if isinstance(baseline, dict) else None,
+            simulated=simulated,
+            dataset_name=dataset_name,
+            labels=[config.id2label[index] for index in sorted(config.id2label)],
+            channel_names=list(config.channel_names),
+            bands=[{"name": name, "low": low, "high": high} for name, (low, high) in zip(config.band_names,
+                                                                                         config.band_edges)],
+            config=config,
+            extractor=extractor,
+            segment_windows=config.sequence_windows,
+            widget_rows=WIDGET_WINDOWS,
+            widget_column_count=config.num_channels * config.num_bands,
+            topomap=topomap,
+        )
+    except jinja2.TemplateError as error:
+        fail(str(template), "template", "a Jinja model card template", f"{type(error).__name__}: {one_line(error)}")
+    except (UnicodeError, ValueError) as error:
+        fail(str(template), "template", "a UTF-8 model card template with a YAML header", one_line(error))
 
 
-def check_output_folder(target: Path, overwrite: bool) -> None:
-    """Refuse an existing non-empty ``target`` unless ``overwrite`` is set and it holds a folder this package wrote
-    (with a README.md)."""
-    target = Path(target)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        previous = target.is_dir() and (target / "README.md").is_file()
-        if not (overwrite and previous):
-            fail(str(target), "output folder", "a new or empty folder, or with --overwrite a folder this command wrote "
-                 "before (with a README.md)", "an existing non-empty path")
+MODEL_REPO_KIND = "model-repo"
+"""The :data:`~moodreader_hf.atomic.MARKER` kind of a repository folder written by :func:`build_model_repo`."""
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def check_output_folder(target: str | os.PathLike, overwrite: bool, kind: str = MODEL_REPO_KIND) -> Path:
+    """Refuse, before any work, a ``target`` whose replacement would delete what this package did not write: only
+    a new or empty folder, or with ``overwrite`` a ``kind`` folder moodreader wrote (its manifest,
+    :data:`~moodreader_hf.atomic.MARKER`, lists every file; nothing else may be in it), is accepted."""
+    return check_replaceable(target, kind, field="--local-dir", overwrite=overwrite,
+                             hint=", or --overwrite to replace the folder moodreader wrote there")
 
 
 def _check_extractor(config: MoodReaderConfig, extractor: MoodReaderFeatureExtractor, source: str) -> None:
@@ -230,6 +363,18 @@ def _check_extractor(config: MoodReaderConfig, extractor: MoodReaderFeatureExtra
         ours, theirs = getattr(extractor, field), getattr(config, field)
         if ours != theirs:
             fail(source, f"preprocessor_config.json {field}", f"the model config's value {theirs!r}", repr(ours))
+
+
+def check_png(path: str | os.PathLike) -> Path:
+    """An existing PNG file (by its signature, not its name)."""
+    path = Path(path)
+    if not path.is_file():
+        fail(str(path), "topomap", "an existing PNG file", "no such file")
+    with reading(path, "topomap", "a readable PNG file"), open(path, "rb") as handle:
+        signature = handle.read(len(PNG_SIGNATURE))
+    if signature != PNG_SIGNATURE:
+        fail(str(path), "topomap", "a PNG image", "a file without the PNG signature")
+    return path
 
 
 def build_model_repo(
@@ -263,21 +408,22 @@ def build_model_repo(
         ``output_dir``.
     """
     model_dir = Path(model_dir)
-    if not (model_dir / "config.json").is_file():
-        fail(str(model_dir), "config.json", "a model folder written by save_pretrained", "no such file")
+    output_dir = Path(output_dir)
+    check_output_folder(output_dir, overwrite)
+    if not Path(template).is_file():
+        fail(str(template), "template", "the model card template (model_card.md at the top of a source checkout; "
+             "pass --template)", "no such file")
     report_path = Path(report) if report is not None else model_dir / "report.json"
     loaded_report = load_report(report_path) if report is not None or report_path.is_file() else None
-    if topomap is not None and not Path(topomap).is_file():
-        fail(str(topomap), "topomap", "an existing PNG file", "no such file")
+    if topomap is not None:
+        check_png(topomap)
     pipe = load_pipeline(model_dir)
     config, extractor = pipe.model.config, pipe.feature_extractor
     _check_extractor(config, extractor, str(model_dir))
     MoodReaderFeatureExtractor.register_for_auto_class("AutoFeatureExtractor")
     card = render_model_card(config, extractor, loaded_report, template=template, repo_id=repo_id, license=license,
                              dataset_id=dataset_id, topomap=TOPOMAP_NAME if topomap is not None else None)
-    output_dir = Path(output_dir)
-    check_output_folder(output_dir, overwrite)
-    with atomic_folder(output_dir) as staging:
+    with atomic_folder(output_dir, MODEL_REPO_KIND, overwrite=overwrite, field="--local-dir") as staging:
         pipe.save_pretrained(staging)
         shutil.copyfile(HANDLER_TEMPLATE, staging / "handler.py")
         card.save(staging / "README.md")
@@ -336,7 +482,8 @@ def upload_folder(
     if revision is not None and revision != "main":
         api.create_branch(repo_id, branch=revision, token=token, repo_type=repo_type, exist_ok=True)
     return api.upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message=commit_message,
-                             revision=revision, token=token, repo_type=repo_type)
+                             revision=revision, token=token, repo_type=repo_type,
+                             ignore_patterns=upload_ignore_patterns())
 
 
 __all__ = [

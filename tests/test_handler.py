@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import time
 
 import numpy as np
 import pytest
@@ -118,5 +119,97 @@ def test_refuses_oversize_payloads(handler, handler_module, monkeypatch):
                     {"inputs": {"data": {f"{c}_{b}": [1.0] * 4 for c in SEED_CHANNEL_NAMES for b in BAND_NAMES}}}):
         answer = handler(payload)
         assert "at most 1000 values" in answer["error"]
-    lying = {"base64": base64.b64encode(bytes(64)).decode(), "dtype": "float32", "shape": [2]}
+    lying = {"base64": base64.b64encode(bytes(64)).decode(), "dtype": "float32", "shape": [2, 1]}
     assert "longer" in handler({"inputs": {"signals": lying}})["error"]
+
+
+def _b64(array: np.ndarray, dtype: str = "float32") -> dict:
+    return {"base64": base64.b64encode(array.astype(dtype).tobytes()).decode(), "dtype": dtype,
+            "shape": list(array.shape)}
+
+
+SIGNALS = (20.0 * np.random.default_rng(9).standard_normal((62, 400))).tolist()
+HOSTILE = [
+    # wrong types where a value was expected
+    ({"inputs": {"signals": {"base64": "AAAA", "dtype": ["float32"], "shape": [1, 1]}}}, "dtype"),
+    ({"inputs": {"signals": {"base64": "AAAA", "dtype": {"a": 1}, "shape": [1, 1]}}}, "dtype"),
+    ({"inputs": {"signals": {"base64": "AAAAAAAA", "dtype": "float32", "shape": [True, True]}}}, "shape"),
+    ({"inputs": {"signals": {"base64": "AAAA", "dtype": "float32", "shape": [1.0, 1]}}}, "shape"),
+    ({"inputs": {"signals": {"base64": 12, "dtype": "float32", "shape": [1, 1]}}}, "base64"),
+    ({"inputs": {"signals": SIGNALS, "sampling_rate": True}}, "sampling_rate"),
+    ({"inputs": {"signals": SIGNALS, "sampling_rate": "200"}}, "sampling_rate"),
+    ({"inputs": {"signals": [[True, False] * 200] * 62, "sampling_rate": 200}}, "bool"),
+    ({"inputs": {"signals": [["1.5"] * 400] * 62, "sampling_rate": 200}}, "str"),
+    ({"inputs": {"signals": [[None] * 400] * 62, "sampling_rate": 200}}, "NoneType"),
+    ({"inputs": {"signals": [[10**400] * 400] * 62, "sampling_rate": 200}}, "float"),
+    ({"inputs": {"signals": [[float("nan")] * 400] * 62, "sampling_rate": 200}}, "finite"),
+    ({"inputs": {"signals": [[1e300] * 400] * 62, "sampling_rate": 200}}, "float32"),
+    ({"inputs": {"de_features": [[[float("inf")] * 5] * 62]}}, "finite"),
+    ({"inputs": {"data": {f"{c}_{b}": [True] for c in SEED_CHANNEL_NAMES for b in BAND_NAMES}}}, "numbers"),
+    ({"inputs": {"data": {f"{c}_{b}": ["nan"] for c in SEED_CHANNEL_NAMES for b in BAND_NAMES}}}, "finite"),
+    ({"inputs": {"data": {f"{c}_{b}": ["1" * 5000] for c in SEED_CHANNEL_NAMES for b in BAND_NAMES}}}, "numeric"),
+    ({"inputs": {"data": {f"{c}_{b}": [10**400] for c in SEED_CHANNEL_NAMES for b in BAND_NAMES}}}, "numbers"),
+    # shapes and nesting
+    ({"inputs": {"signals": [1.0, 2.0, 3.0], "sampling_rate": 200}}, "2 levels"),
+    ({"inputs": {"signals": [[[[[[1.0]]]]]], "sampling_rate": 200}}, "levels"),
+    ({"inputs": {"de_features": [[1.0] * 5] * 62}}, "3 levels"),
+    ({"inputs": {"signals": [[]], "sampling_rate": 200}}, "non-empty"),
+    ({"inputs": {"signals": {"base64": "AAAA", "dtype": "float32", "shape": [1]}}}, "shape"),
+    # parameters
+    ({"inputs": {"de_features": [[[1.0] * 5] * 62]}, "parameters": {"segment_windows": 0}}, "segment_windows"),
+    ({"inputs": {"de_features": [[[1.0] * 5] * 62]}, "parameters": {"segment_windows": True}}, "segment_windows"),
+    ({"inputs": {"de_features": [[[1.0] * 5] * 62]}, "parameters": {"segment_windows": 10**9}}, "segment_windows"),
+    ({"inputs": {"de_features": [[[1.0] * 5] * 62]}, "parameters": {"batch_segments": "8"}}, "batch_segments"),
+    ({"inputs": {"de_features": [[[1.0] * 5] * 62]}, "parameters": {"on_missing": ["mask"]}}, "on_missing"),
+    ({"inputs": {"de_features": [[[1.0] * 5] * 62]}, "parameters": [1]}, "parameters"),
+    # names
+    ({"inputs": {"de_features": [[[1.0] * 5] * 2], "channel_names": ["Fp1", 7]}}, "channel_names"),
+    ({"inputs": {"de_features": [[[1.0] * 5] * 2], "channel_names": ["Fp1", "x" * 10_000]}}, "channel_names"),
+    ({"inputs": {"signals": SIGNALS, "sampling_rate": 200, ("tuple",): 1}}, "inputs"),
+    ({"inputs": {"de_features": [[[1.0] * 5] * 62], "eye_features": [[True]]}}, "eye_features"),
+]
+
+
+@pytest.mark.parametrize(("payload", "message"), HOSTILE, ids=[f"hostile-{i}" for i in range(len(HOSTILE))])
+def test_every_bad_payload_is_an_error_answer(handler, payload, message):
+    answer = handler(payload)
+    assert isinstance(answer, dict) and set(answer) == {"error"}, answer
+    assert message in answer["error"], answer["error"]
+
+
+@pytest.mark.parametrize("rate", [0.01, 0.05, 1, 50, 99.9, 50_001, 1e12, float("nan"), float("inf"), -200])
+def test_sampling_rates_outside_the_documented_range_are_refused_before_any_work(handler, rate):
+    values = [[1.0] * 1000] * 62
+    started = time.process_time()
+    answer = handler({"inputs": {"signals": values, "sampling_rate": rate}})
+    assert "sampling_rate" in answer["error"] and "100 Hz" in answer["error"]
+    assert time.process_time() - started < 2.0
+
+
+def test_work_is_bounded_after_resampling_not_only_by_the_values_given(handler, handler_module):
+    # 62 x 1000 values at 100 Hz resample to 62 x 2000 at 200 Hz: refused when the bound is below that.
+    signals = _b64(np.ones((62, 1000)))
+    limit = handler_module.MAX_VALUES
+    try:
+        handler_module.MAX_VALUES = 100_000
+        answer = handler({"inputs": {"signals": signals, "sampling_rate": 100}})
+        assert "after resampling" in answer["error"] and "62 x 2000" in answer["error"]
+    finally:
+        handler_module.MAX_VALUES = limit
+    windows = handler_module.MAX_WINDOWS
+    try:
+        handler_module.MAX_WINDOWS = 4
+        answer = handler({"inputs": {"signals": signals, "sampling_rate": 100}})
+        assert "windows" in answer["error"]
+        answer = handler({"inputs": {"de_features": np.ones((5, 62, 5)).tolist()}})
+        assert "at most 4 windows" in answer["error"]
+    finally:
+        handler_module.MAX_WINDOWS = windows
+
+
+def test_a_request_at_the_limits_is_answered(handler, handler_module):
+    rate = 2 * 50.0
+    samples = int(handler_module.MAX_VALUES / 62 * rate / 200) // 20  # a twentieth of the limit keeps CI fast
+    signals = (20.0 * np.random.default_rng(3).standard_normal((62, samples))).astype(np.float32)
+    answer = handler({"inputs": {"signals": _b64(signals), "sampling_rate": rate}})
+    assert isinstance(answer, list) and len(answer) == 3, answer

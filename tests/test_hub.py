@@ -4,6 +4,7 @@ huggingface_hub (checked against a recording double of HfApi; nothing is sent an
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from huggingface_hub import ModelCard
 
 from moodreader_hf import MoodReaderForEmotionRecognition
 from moodreader_hf import hub
+from moodreader_hf.atomic import MARKER
 from moodreader_hf.commands import publish
 from moodreader_hf.configuration_moodreader import SEED_CHANNEL_NAMES
 from moodreader_hf.feature_extraction_moodreader import MoodReaderFeatureExtractor
@@ -79,7 +81,7 @@ def edf(tmp_path_factory) -> Path:
 
 
 def test_repo_folder_has_every_file_and_registration(published):
-    assert sorted(os.listdir(published)) == sorted(hub.MODEL_REPO_FILES)
+    assert sorted(os.listdir(published)) == sorted([*hub.MODEL_REPO_FILES, MARKER])
     config = json.loads((published / "config.json").read_text())
     assert config["auto_map"] == AUTO_MAP
     assert config["custom_pipelines"] == {
@@ -174,8 +176,10 @@ class RecordingApi:
     def create_branch(self, repo_id, **kwargs):
         RecordingApi.calls.append(("create_branch", repo_id, kwargs))
 
-    def upload_folder(self, *, folder_path, **kwargs):
-        files = sorted(str(path.relative_to(folder_path)) for path in Path(folder_path).rglob("*") if path.is_file())
+    def upload_folder(self, *, folder_path, ignore_patterns=(), **kwargs):
+        files = sorted(name for name in (str(path.relative_to(folder_path)) for path in Path(folder_path).rglob("*")
+                                         if path.is_file())
+                       if not any(fnmatch.fnmatch(name, pattern) for pattern in ignore_patterns or ()))
         readme = (Path(folder_path) / "README.md").read_text()
         RecordingApi.calls.append(("upload_folder", files, kwargs, readme))
         return "recorded-commit"
@@ -224,7 +228,7 @@ def test_refuses_to_replace_an_unrelated_folder(tmp_path):
     target = tmp_path / "notes"
     target.mkdir()
     (target / "thesis.tex").write_text("keep me")
-    with pytest.raises(MoodReaderInputError, match="output folder"):
+    with pytest.raises(MoodReaderInputError, match="--local-dir.*moodreader did not write"):
         hub.build_model_repo(model_dir, target, overwrite=True)
     assert (target / "thesis.tex").read_text() == "keep me"
 

@@ -17,6 +17,7 @@ import pytest
 from huggingface_hub import SpaceCard
 
 from moodreader_hf import hub, importance, validation
+from moodreader_hf.atomic import MARKER
 from moodreader_hf.commands import publish_space
 from moodreader_hf.configuration_moodreader import SEED_CHANNEL_NAMES, SEED_LABELS
 from moodreader_hf.recordings import iter_seed_raw
@@ -75,7 +76,7 @@ def test_space_folder_files_card_and_requirements(space, model_dir):
     files = sorted(str(path.relative_to(space)) for path in space.rglob("*") if path.is_file())
     model_files = sorted(f"model/{name}" for name in hub.MODEL_REPO_FILES)
     examples = sorted(f"examples/simulated-{emotion}.edf" for emotion in SEED_LABELS.values())
-    assert files == sorted([*SPACE_FILES, *model_files, *examples])
+    assert files == sorted([*SPACE_FILES, *model_files, *examples, MARKER, f"model/{MARKER}"])
     assert (space / "app.py").read_text() == (TEMPLATE_DIR / "app.py").read_text()
     for module in (importance, validation):
         assert (space / "moodreader_explain" / Path(module.__file__).name).read_text() == Path(
@@ -244,3 +245,51 @@ def test_a_local_repository_folder_is_loaded_from_its_path(model_dir, tmp_path):
     assert not (space / "model").exists()
     card = SpaceCard.load(space / "README.md")
     assert card.data.models is None and f'model="{repo.resolve()}"' in card.text
+
+
+@pytest.mark.parametrize(
+    ("key", "named"),
+    [("DataFile", "../outside/session.eeg"), ("DataFile", "/etc/hostname"), ("MarkerFile", "/etc/hostname"),
+     ("DataFile", "sub/session.eeg"), ("MarkerFile", "..\\\\outside\\\\session.vmrk"), ("DataFile", ".."),
+     ("vmrk DataFile", "/etc/hostname")],
+)
+def test_brainvision_headers_may_only_name_files_of_the_upload(app, recording, tmp_path, key, named):
+    raw = mne.io.read_raw_edf(recording, preload=True, verbose="error").crop(0, 3)
+    source = tmp_path / "bv" / "session.vhdr"
+    source.parent.mkdir()
+    mne.export.export_raw(source, raw, fmt="brainvision", verbose="error")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for path in source.parent.iterdir():
+        (outside / path.name).write_bytes(path.read_bytes())  # what a header pointing outside would reach
+    field = key.split()[-1]
+    target = source.with_suffix(".vmrk") if key.startswith("vmrk") else source
+    lines = target.read_text(encoding="latin-1").splitlines()
+    target.write_text("\n".join(f"{field}={named}" if line.startswith(f"{field}=") else line for line in lines),
+                      encoding="latin-1")
+    upload = tmp_path / "upload"
+    files = []
+    for index, path in enumerate(sorted(source.parent.iterdir())):
+        (upload / str(index)).mkdir(parents=True)
+        files.append(str(upload / str(index) / path.name))
+        Path(files[-1]).write_bytes(path.read_bytes())
+    status, scores, figure, image = app.analyse(files)
+    assert (scores, figure, image) == (None, None, None)
+    assert "file names inside the upload" in status["value"] and repr(named) in status["value"], status["value"]
+
+
+def test_eeglab_sets_may_only_name_data_files_of_the_upload(app, recording, tmp_path):
+    scipy_io = pytest.importorskip("scipy.io")
+    raw = mne.io.read_raw_edf(recording, preload=True, verbose="error").crop(0, 3)
+    header = tmp_path / "session.set"
+    mne.export.export_raw(header, raw, fmt="eeglab", verbose="error")
+    _, scores, _, _ = app.analyse([str(path) for path in sorted(tmp_path.glob("session.*"))])
+    assert scores is not None  # the exported .set (and its data file, if any) is accepted
+    contents = scipy_io.loadmat(header, appendmat=False)
+    contents = {key: value for key, value in contents.items() if not key.startswith("__")}
+    contents["data"] = "../outside/session.fdt"
+    hostile = tmp_path / "upload" / "session.set"
+    hostile.parent.mkdir()
+    scipy_io.savemat(hostile, contents, appendmat=False)
+    status, scores, _, _ = app.analyse([str(hostile)])
+    assert scores is None and "'../outside/session.fdt'" in status["value"], status["value"]

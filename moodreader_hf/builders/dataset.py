@@ -45,17 +45,21 @@ from datasets.exceptions import DatasetGenerationError
 from tqdm.auto import tqdm
 
 from .. import __version__
-from ..atomic import replace_folder
+from ..atomic import check_replaceable, mark_folder, new_stage, replace_folder
 from ..configuration_moodreader import BAND_EDGES, BAND_NAMES, SEED_CHANNEL_NAMES
 from ..feature_extraction_moodreader import SMOOTHINGS, MoodReaderFeatureExtractor
 from ..provenance import LAYOUT_FAMILIES, dataset_identity
 from ..recordings.layouts import count_files, get_layout, iter_trials, label_names, layout_channel_names
 from ..recordings.trial import Trial
-from ..validation import MoodReaderInputError, fail
+from ..validation import MoodReaderInputError, fail, reading
 from .card import SIMULATION_MARKER, write_dataset_card
 from .windows import check_sequence_options, iter_sequences, sequence_starts
 
 METADATA_FILE = "moodreader_dataset.json"
+DATASET_KIND = "dataset"
+"""The :data:`~moodreader_hf.atomic.MARKER` kind of a built dataset folder."""
+PARQUET_KIND = "dataset-repo"
+"""The :data:`~moodreader_hf.atomic.MARKER` kind of an :func:`export_parquet` folder."""
 SPLIT = "train"
 FORMAT_VERSION = 1
 WITHIN_ROW_VARIANCE_THRESHOLD = 0.05
@@ -206,14 +210,10 @@ def _generate(rows: Iterator[dict[str, object]]) -> Iterator[dict[str, object]]:
     yield from rows
 
 
-def _check_output_dir(output_dir: Path) -> None:
-    """Refuse to replace a folder that is neither empty nor a dataset built by this package."""
-    if output_dir.exists():
-        if not output_dir.is_dir():
-            fail(str(output_dir), "output_dir", "a folder (or a path that does not exist yet)", "a file")
-        if any(output_dir.iterdir()) and not (output_dir / METADATA_FILE).is_file():
-            fail(str(output_dir), "output_dir", f"an empty folder or a dataset built by moodreader (with "
-                 f"{METADATA_FILE}); it would be replaced", "a folder with other files")
+def _check_output_dir(output_dir: Path, kind: str = DATASET_KIND, field: str = "output_dir") -> None:
+    """Refuse to replace a folder that is neither new, empty nor a ``kind`` folder this package wrote (by its
+    manifest, :data:`~moodreader_hf.atomic.MARKER`: a folder holding anything else is a user's, never deleted)."""
+    check_replaceable(output_dir, kind, field=field)
 
 
 def build_dataset(
@@ -274,15 +274,20 @@ def build_dataset(
     raw = first.signal is not None
     if include_signal and not raw:
         fail("build_dataset", "include_signal", f"False for the '{layout}' layout (it holds DE, not signals)", True)
-    extractor = MoodReaderFeatureExtractor(
-        sampling_rate=sampling_rate,
-        channel_names=list(montage),
-        band_edges=BAND_EDGES,
-        window_seconds=window_seconds if raw else first.window_seconds,
-        method=method,
-        smoothing=smoothing if raw else "none",
-        moving_average_window=moving_average_window,
-    )
+    try:
+        extractor = MoodReaderFeatureExtractor(
+            sampling_rate=sampling_rate,
+            channel_names=list(montage),
+            band_edges=BAND_EDGES,
+            window_seconds=window_seconds if raw else first.window_seconds,
+            method=method,
+            smoothing=smoothing if raw else "none",
+            moving_average_window=moving_average_window,
+        )
+    except MoodReaderInputError:
+        raise
+    except ValueError as error:
+        raise MoodReaderInputError(f"build_dataset: {error}") from error
     samples_per_window = extractor.samples_per_window if include_signal else 0
     eye_dims = int(first.eye.shape[1]) if first.eye is not None else 0
     features = dataset_features(
@@ -295,8 +300,8 @@ def build_dataset(
     )
     row_bytes = 4 * sequence_windows * (len(montage) * (len(BAND_EDGES) + samples_per_window) + eye_dims)
     token = secrets.token_hex(4)
-    stage = output_dir.with_name(f"{output_dir.name}.tmp-{token}")
-    cache = output_dir.with_name(f"{output_dir.name}.cache-{token}")
+    stage = new_stage(output_dir, "tmp", hidden=False)
+    cache = new_stage(output_dir, "cache", hidden=False)
     state = _BuildState()
     bars_were_enabled = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
@@ -313,6 +318,12 @@ def build_dataset(
                 samples_per_window=samples_per_window,
                 with_eye=bool(eye_dims),
             )
+            first_row = next(rows, None)
+            if first_row is None:
+                fail(str(root), "trials", f"at least one trial of {sequence_windows} windows (--sequence-windows) to "
+                     "make a row", f"{state.trials} trials, all shorter"
+                     + (f" (first: {state.skipped[0]})" if state.skipped else ""))
+            rows = itertools.chain([first_row], rows)
             try:
                 dataset = Dataset.from_generator(
                     _generate,
@@ -365,6 +376,7 @@ def build_dataset(
         (stage / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
         write_dataset_card(stage / "README.md", metadata, features)
         del dataset
+        mark_folder(stage, DATASET_KIND)
         replace_folder(stage, output_dir)
     finally:
         if bars_were_enabled:
@@ -405,6 +417,46 @@ def within_row_variance_share(dataset: Dataset, batch_rows: int = 1024) -> float
     return float((within[recorded] / count / variance[recorded]).mean()) if recorded.any() else 0.0
 
 
+def _is_count(value: object, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _is_positive(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value) and value > 0
+
+
+def _is_names(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(item, str) for item in value)
+
+
+_METADATA_TYPES = {
+    "layout": ("a layout name", lambda value: isinstance(value, str)),
+    "label_names": ("a list of class names", _is_names),
+    "channel_names": ("a list of electrode names", _is_names),
+    "band_names": ("a list of band names", _is_names),
+    "band_edges": ("a list of [low, high] pairs in Hz", lambda value: isinstance(value, list) and bool(value) and all(
+        isinstance(edge, list) and len(edge) == 2 and all(_is_positive(item) for item in edge) for edge in value)),
+    "window_seconds": ("a positive number of seconds", _is_positive),
+    "sampling_rate": ("a positive rate in Hz", _is_positive),
+    "sequence_windows": ("a positive whole number", lambda value: _is_count(value, 1)),
+    "stride": ("a positive whole number", lambda value: _is_count(value, 1)),
+    "smoothing": ("a smoothing name", lambda value: isinstance(value, str)),
+    "simulated": ("true or false", lambda value: isinstance(value, bool)),
+    "eye_dims": ("a whole number of eye features", lambda value: _is_count(value, 0)),
+    "include_signal": ("true or false", lambda value: isinstance(value, bool)),
+}
+"""What each required metadata field must be (a hand-edited or foreign file is refused, naming the field)."""
+
+
+def _check_metadata_types(metadata: dict[str, object], source: str) -> None:
+    for key, (expected, valid) in _METADATA_TYPES.items():
+        if not valid(metadata[key]):
+            fail(source, key, expected, repr(metadata[key])[:80])
+    if len(metadata["band_names"]) != len(metadata["band_edges"]):
+        fail(source, "band_names", f"one name per band edge ({len(metadata['band_edges'])})",
+             f"{len(metadata['band_names'])} names")
+
+
 def load_built_dataset(path: str | Path) -> tuple[DatasetDict, dict[str, object]]:
     """Load a dataset written by :func:`build_dataset` (or :func:`export_parquet`'s source) and its metadata.
 
@@ -414,7 +466,8 @@ def load_built_dataset(path: str | Path) -> tuple[DatasetDict, dict[str, object]
     """
     folder = Path(path)
     if not folder.is_dir():
-        fail(str(folder), "folder", "a dataset folder written by build_dataset", "no such folder")
+        fail(str(folder), "folder", "a dataset folder written by build_dataset",
+             "a file" if folder.exists() else "no such folder")
     metadata_path = folder / METADATA_FILE
     if not metadata_path.is_file():
         fail(str(folder), METADATA_FILE, "the metadata file of a dataset built by moodreader", "no such file")
@@ -429,10 +482,9 @@ def load_built_dataset(path: str | Path) -> tuple[DatasetDict, dict[str, object]
             fail(str(metadata_path), key, "a metadata field written by build_dataset", "no such field")
     if metadata["format_version"] != FORMAT_VERSION:
         fail(str(metadata_path), "format_version", str(FORMAT_VERSION), metadata["format_version"])
-    try:
+    _check_metadata_types(metadata, str(metadata_path))
+    with reading(folder, "dataset", "a DatasetDict saved with save_to_disk"):
         loaded = datasets.load_from_disk(str(folder))
-    except (FileNotFoundError, ValueError) as error:
-        fail(str(folder), "dataset", "a DatasetDict saved with save_to_disk", f"unreadable ({error})")
     if not isinstance(loaded, DatasetDict) or SPLIT not in loaded:
         fail(str(folder), "split", f"a DatasetDict with split '{SPLIT}'", type(loaded).__name__)
     columns = loaded[SPLIT].features
@@ -451,20 +503,20 @@ def export_parquet(dataset_dir: str | Path, out_dir: str | Path, *, max_rows_per
     """Write a built dataset as Parquet files ``out_dir/data/train-XXXXX-of-YYYYY.parquet`` with its card and
     metadata; the declared features (``Array3D``, ``ClassLabel``) travel in the files' schema, so
     ``load_dataset("parquet", data_files=...)`` restores them. Written to a temporary folder, then renamed."""
-    loaded, metadata = load_built_dataset(dataset_dir)
     out_dir = Path(out_dir)
-    _check_output_dir(out_dir)
+    _check_output_dir(out_dir, PARQUET_KIND, "out_dir")
+    loaded, metadata = load_built_dataset(dataset_dir)
     dataset = loaded[SPLIT]
     shards = max(1, -(-len(dataset) // max_rows_per_file))
-    token = secrets.token_hex(4)
-    stage = out_dir.with_name(f"{out_dir.name}.tmp-{token}")
+    stage = new_stage(out_dir, "tmp", hidden=False)
     try:
-        (stage / "data").mkdir(parents=True)
+        (stage / "data").mkdir()
         for index in tqdm(range(shards), desc="Writing Parquet", unit="file", disable=shards == 1):
             shard = dataset.shard(num_shards=shards, index=index, contiguous=True)
             shard.to_parquet(str(stage / "data" / f"{SPLIT}-{index:05d}-of-{shards:05d}.parquet"))
         (stage / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
         write_dataset_card(stage / "README.md", metadata, dataset.features, parquet=True)
+        mark_folder(stage, PARQUET_KIND)
         replace_folder(stage, out_dir)
     finally:
         shutil.rmtree(stage, ignore_errors=True)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import argparse
 
+from ..atomic import check_replaceable
 from ..builders import build_dataset, export_parquet, load_built_dataset
+from ..builders.dataset import DATASET_KIND, PARQUET_KIND
 from ..feature_extraction_moodreader import SMOOTHINGS
 from ..recordings.layouts import LAYOUTS
+from ..validation import fail
+from .options import add_quiet, command_parser, number, whole_number
+
+MAX_WINDOW_SECONDS = 60.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``build-dataset`` subcommand."""
-    parser = subparsers.add_parser(
+    parser = command_parser(
+        subparsers,
         "build-dataset",
         help="build a datasets.DatasetDict of DE window sequences (with a dataset card)",
         description="Read a dataset in its published layout and write a DatasetDict (one split 'train' with every "
@@ -20,9 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     parser.add_argument("layout", choices=tuple(LAYOUTS), help="published file layout of ROOT")
     parser.add_argument("root", help="the dataset's download folder (or a folder from 'moodreader simulate')")
-    parser.add_argument("output_dir", help="folder of the built dataset (an older build there is replaced)")
-    parser.add_argument("--sequence-windows", type=int, default=10, help="DE windows per row (default 10)")
-    parser.add_argument("--stride", type=int, default=10, help="windows between row starts (default 10)")
+    parser.add_argument("output_dir", help="folder of the built dataset (new, empty, or an older build, which is "
+                        "replaced; a folder holding anything else is refused)")
+    parser.add_argument("--sequence-windows", type=whole_number(1), default=10, metavar="N",
+                        help="DE windows per row (default 10)")
+    parser.add_argument("--stride", type=whole_number(1), default=10, metavar="N",
+                        help="windows between row starts (default 10)")
     parser.add_argument("--include-signal", action="store_true", help="also store the raw signal (raw layouts)")
     parser.add_argument("--smoothing", choices=SMOOTHINGS, default="lds",
                         help="smoothing of computed DE per trial (raw layouts; default lds, the forward Kalman filter "
@@ -32,19 +42,25 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="which distributed DE to read (SEED, SEED-IV; default de_LDS)")
     parser.add_argument("--method", choices=("stft", "filterbank"), default="stft",
                         help="DE method for raw layouts (default stft, the SEED recipe)")
-    parser.add_argument("--window-seconds", type=float, default=1.0, help="DE window for raw layouts (default 1)")
+    parser.add_argument("--window-seconds", type=number(0.0, MAX_WINDOW_SECONDS), default=1.0, metavar="SECONDS",
+                        help=f"DE window for raw layouts (default 1, at most {MAX_WINDOW_SECONDS:g})")
     parser.add_argument("--target", choices=("valence", "arousal", "dominance", "liking"),
                         help="DEAP: the rating thresholded into labels (default valence)")
     parser.add_argument("--simulated", action="store_true",
                         help="mark the dataset as simulated (automatic for folders written by 'moodreader simulate')")
     parser.add_argument("--parquet", metavar="DIR", help="also export the dataset as Parquet files to DIR")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(parser)
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Build (and optionally export) the dataset, then summarise it."""
+    check_replaceable(args.output_dir, DATASET_KIND, field="output_dir")
+    if args.parquet:
+        check_replaceable(args.parquet, PARQUET_KIND, field="--parquet")
+        if args.parquet == args.output_dir:
+            fail(args.parquet, "--parquet", "a folder other than OUTPUT_DIR", "the same folder")
     path = build_dataset(
         args.layout,
         args.root,

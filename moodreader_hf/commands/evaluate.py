@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..builders import load_built_dataset
 from ..cli import script_main
+from ..hub import check_classifier, quiet_loading
 from ..training.evaluate import evaluate_model
+from ..validation import fail
+from .options import check_output_path, command_parser
 
 HELP = "accuracy, macro-F1 and confusion matrix of a fine-tuned model folder on a built dataset"
 
@@ -19,13 +23,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = evaluate_model(args.model, args.dataset, subjects=args.subject, output=args.output)
+    check_output_path(args.output, "--output")
+    check_classifier(args.model)
+    _, metadata = load_built_dataset(args.dataset)
+    unknown = sorted(set(args.subject or []) - {str(subject) for subject in metadata.get("subjects", [])})
+    if unknown and metadata.get("subjects"):
+        fail(str(args.dataset), "--subject", f"subjects of the dataset {metadata['subjects']}", unknown)
+    with quiet_loading():
+        result = evaluate_model(args.model, args.dataset, subjects=args.subject, output=args.output)
     print(json.dumps({key: result[key] for key in ("n", "accuracy", "macro_f1")}))
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("evaluate", help=HELP, description=HELP)
+    parser = command_parser(subparsers, "evaluate", help=HELP, description=HELP)
     add_arguments(parser)
     parser.set_defaults(func=run)
 

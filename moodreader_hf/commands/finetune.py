@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ..cli import script_main
 from ..training.finetune import run_finetuning
 from ..training.pretrain import TrainingDivergedError
-from ..training.recipe import load_recipe
+from ..validation import fail, reading
+from .options import (add_quiet, check_built_dataset, check_output_dir, command_parser, read_recipe,
+                      whole_number)
 
 HELP = "fine-tune and evaluate per fold (leave-one-subject-out or within-subject); writes report.json"
+MAX_ACCUMULATION = 4096
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,17 +26,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pre-trained model folder (scripts/pretrain.py's model/); default: from scratch")
     parser.add_argument("--mixed-precision", choices=("no", "fp16", "bf16"), default=None,
                         help="override the accelerate config and the recipe")
-    parser.add_argument("--gradient-accumulation-steps", type=int, default=None, help="override the recipe")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--gradient-accumulation-steps", type=whole_number(1, MAX_ACCUMULATION), default=None,
+                        metavar="N", help="override the recipe (a whole number from 1)")
+    add_quiet(parser)
+
+
+def check_pretrained_folder(path: str | None) -> None:
+    """Refuse, before any work, a ``--pretrained`` folder that MBSM pre-training did not write (no folder, no
+    ``pretraining.json``) or whose weights cannot be read."""
+    if path is None:
+        return
+    from safetensors import safe_open
+
+    from ..training.transfer import WEIGHTS_FILE, read_pretraining_record
+
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        fail(str(folder), "--pretrained", "a pre-trained model folder (pretrain's model/)", "a file")
+    read_pretraining_record(folder)
+    weights = folder / WEIGHTS_FILE
+    if not weights.is_file():
+        fail(str(folder), WEIGHTS_FILE, "the pre-trained weights", "no such file")
+    with reading(weights, WEIGHTS_FILE, "a safetensors weights file"), safe_open(str(weights), framework="pt") as f:
+        list(f.keys())
 
 
 def run(args: argparse.Namespace) -> int:
-    recipe = load_recipe(args.recipe)
+    check_output_dir(args.output_dir, "--output-dir")
+    recipe = read_recipe(args.recipe)
+    check_built_dataset(args.dataset)
+    check_pretrained_folder(args.pretrained)
     try:
         report = run_finetuning(
             recipe, args.dataset, args.output_dir, protocol=args.protocol, pretrained=args.pretrained,
             mixed_precision=args.mixed_precision, gradient_accumulation_steps=args.gradient_accumulation_steps,
-            progress=not args.no_progress)
+            progress=not args.quiet)
     except TrainingDivergedError as error:
         print(f"moodreader finetune: error: {error}", file=sys.stderr)
         return 3
@@ -44,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("finetune", help=HELP, description=HELP)
+    parser = command_parser(subparsers, "finetune", help=HELP, description=HELP)
     add_arguments(parser)
     parser.set_defaults(func=run)
 

@@ -7,19 +7,22 @@ import json
 from pathlib import Path
 
 from ..hub import load_pipeline
-from ..validation import MoodReaderInputError, fail
+from ..recordings.reader import check_recording, open_raw
+from ..validation import MoodReaderInputError
+from .options import command_parser, whole_number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "predict", help="emotion scores of a recording, per segment and overall",
+    parser = command_parser(
+        subparsers, "predict", help="emotion scores of a recording, per segment and overall",
         description="Classify a recording (any file MNE reads: EDF, BDF, FIF, BrainVision, EEGLAB, CNT) with a "
                     "model folder or Hub repo: one line per segment of windows, then the overall emotion.",
     )
     parser.add_argument("file", type=Path, help="recording file")
-    parser.add_argument("--model", required=True, help="model folder or Hub repo id")
+    parser.add_argument("--model", required=True, help="model folder or Hub repo id (a fine-tuned classifier)")
     parser.add_argument("--revision", help="Hub revision of the model")
-    parser.add_argument("--segment-windows", type=int, help="windows per segment (default: the model's training rows)")
+    parser.add_argument("--segment-windows", type=whole_number(1), metavar="N",
+                        help="windows per segment (default: the model's training rows)")
     parser.add_argument("--on-missing", choices=("mask", "raise"), default="mask",
                         help="electrodes of the montage absent from the file: mask them (default) or fail")
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
@@ -27,11 +30,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.file.is_file():
-        fail(str(args.file), "file", "an existing recording file", "no such file")
+    open_raw(args.file, preload=False)
     classifier = load_pipeline(args.model, revision=args.revision)
+    extractor = classifier.feature_extractor
+    check_recording(args.file, band_edges=extractor.band_edges, window_seconds=extractor.window_seconds)
+    limit = classifier.model.config.max_windows
+    if args.segment_windows is not None and args.segment_windows > limit:
+        raise MoodReaderInputError(f"{args.model}: field '--segment-windows': expected at most the model's "
+                                   f"max_windows={limit}, got {args.segment_windows}.")
     try:
         result = classifier(str(args.file), segment_windows=args.segment_windows, on_missing=args.on_missing)
+    except MoodReaderInputError:
+        raise
     except ValueError as error:
         raise MoodReaderInputError(f"{args.file}: {error}") from error
     if args.json:

@@ -6,13 +6,15 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from ..hub import DEFAULT_TEMPLATE, build_model_repo, resolve_token, upload_folder
+from ..hub import DEFAULT_TEMPLATE, build_model_repo, check_output_folder, resolve_token, upload_folder
 from ..validation import fail
+from .options import check_repo_id, command_parser
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "publish", help="build the Hub repo folder of a trained model (--local-dir) and/or upload it (--repo-id)",
+    parser = command_parser(
+        subparsers, "publish",
+        help="build the Hub repo folder of a trained model (--local-dir) and/or upload it (--repo-id)",
         description="Build the Hub repository folder of a trained model: weights, config with auto_map and the "
                     "custom pipeline, remote code, preprocessor config, README from model_card.md with the "
                     "evaluation report's numbers, and the Inference Endpoints handler.py. With --repo-id, upload it "
@@ -29,13 +31,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--commit-message", default="Upload Mood Reader EEG emotion model", help="commit message")
     parser.add_argument("--revision", help="branch to upload to (created if needed; default main)")
     parser.add_argument("--private", action="store_true", help="create the repository as private")
-    parser.add_argument("--overwrite", action="store_true", help="replace a repository folder written before")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a repository folder this command wrote before (never a folder holding files it "
+                        "did not write)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.local_dir is None and args.repo_id is None:
         fail("moodreader publish", "--local-dir/--repo-id", "at least one of them", "neither")
+    check_repo_id(args.repo_id)
+    if args.local_dir is not None:
+        check_output_folder(args.local_dir, args.overwrite)
     token = resolve_token() if args.repo_id else None
     options = dict(report=args.report, template=args.template, repo_id=args.repo_id, license=args.license,
                    dataset_id=args.dataset_id, topomap=args.topomap)

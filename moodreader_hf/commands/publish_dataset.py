@@ -6,14 +6,18 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from ..builders import export_parquet
+from ..atomic import check_replaceable
+from ..builders import export_parquet, load_built_dataset
+from ..builders.dataset import PARQUET_KIND
 from ..hub import resolve_token, upload_folder
 from ..validation import fail
+from .options import check_repo_id, command_parser
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "publish-dataset", help="export a built dataset as a Hub dataset repo (Parquet + card) and/or upload it",
+    parser = command_parser(
+        subparsers, "publish-dataset",
+        help="export a built dataset as a Hub dataset repo (Parquet + card) and/or upload it",
         description="Write a built dataset as Parquet files with its card and metadata (--local-dir) and, with "
                     "--repo-id, upload them as a dataset repository (token from HF_TOKEN or `hf auth login`).",
     )
@@ -29,6 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.local_dir is None and args.repo_id is None:
         fail("moodreader publish-dataset", "--local-dir/--repo-id", "at least one of them", "neither")
+    check_repo_id(args.repo_id)
+    if args.local_dir is not None:
+        check_replaceable(args.local_dir, PARQUET_KIND, field="--local-dir")
+    load_built_dataset(args.dataset_dir)
     token = resolve_token() if args.repo_id else None
     with tempfile.TemporaryDirectory(prefix="moodreader-publish-dataset-") as scratch:
         folder = args.local_dir if args.local_dir is not None else Path(scratch) / "repo"

@@ -8,6 +8,7 @@ Channels are matched to the montage by name with :func:`~moodreader_hf.feature_e
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 
 from ..configuration_moodreader import SEED_CHANNEL_NAMES
 from ..feature_extraction_moodreader import match_channels
-from ..validation import MoodReaderInputError, fail
+from ..validation import MoodReaderInputError, fail, one_line
 
 READERS: dict[str, Callable[..., mne.io.BaseRaw]] = {
     ".edf": mne.io.read_raw_edf,
@@ -30,6 +31,18 @@ READERS: dict[str, Callable[..., mne.io.BaseRaw]] = {
 }
 """File extension -> MNE reader: EDF, BDF, FIF, BrainVision (header file), EEGLAB, Neuroscan CNT."""
 ON_MISSING: tuple[str, ...] = ("raise", "mask")
+MAX_SAMPLING_RATE = 50_000.0
+"""Highest sampling rate (Hz) of a recording the package reads; the lowest is twice the model's highest band edge
+(:func:`check_sampling_rate`)."""
+DATA_LOSS_WARNINGS: tuple[str, ...] = ("does not match the file size", "truncat", "not fully", "incomplete")
+"""Fragments of MNE reader warnings that mean part of the recording is missing: refused, not read partially."""
+NOT_RECORDINGS: dict[str, str] = {
+    ".mat": "a MATLAB file is not a recording MNE reads: a SEED-family download is read by `moodreader "
+            "build-dataset <layout>`; export other recordings as EDF, BDF, FIF, BrainVision or EEGLAB",
+    ".npz": "a numpy archive is not a recording (SEED-V's .npz are read by `moodreader build-dataset seed-v`)",
+    ".dat": "a .dat file is not a recording MNE reads (DEAP's are read by `moodreader build-dataset deap`)",
+}
+"""Extensions users try that are not recordings, with what to do instead."""
 
 
 @dataclass
@@ -59,7 +72,58 @@ def _reader_for(path: Path) -> Callable[..., mne.io.BaseRaw]:
     for extension, reader in READERS.items():
         if name.endswith(extension):
             return reader
-    fail(str(path), "file extension", f"one of {tuple(READERS)}", repr("".join(path.suffixes) or path.name))
+    extension = path.suffix.lower()
+    hint = f" ({NOT_RECORDINGS[extension]})" if extension in NOT_RECORDINGS else ""
+    fail(str(path), "file extension", f"one of {tuple(READERS)}", repr("".join(path.suffixes) or path.name) + hint)
+
+
+def open_raw(path: str | Path, *, preload: bool = True) -> mne.io.BaseRaw:
+    """Open a recording with the MNE reader of its extension (:data:`READERS`); every failure is one
+    :class:`MoodReaderInputError` naming the file, and so is a file MNE would read only partly (a header promising
+    more data than the file holds: MNE warns and reads what is there)."""
+    path = Path(path)
+    reader = _reader_for(path)
+    if not path.is_file():
+        fail(str(path), "file", "an existing recording file", "a folder" if path.is_dir() else "no such file")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            raw = reader(path, preload=preload, verbose="warning")
+        except Exception as error:  # noqa: BLE001 - any reader failure means the file is not a readable recording
+            fail(str(path), "file", f"a recording readable by {reader.__name__}",
+                 f"{type(error).__name__}: {one_line(error)}"[:500])
+    for warning in caught:
+        text = one_line(warning.message)
+        if any(fragment in text.lower() for fragment in DATA_LOSS_WARNINGS):
+            fail(str(path), "file", "a complete recording", f"a truncated or incomplete one ({text[:300]})")
+    return raw
+
+
+def check_sampling_rate(sfreq: object, band_edges: Sequence[Sequence[float]], source: str,
+                        field: str = "sampling_rate") -> float:
+    """A sampling rate (Hz) the model can use: a number (not a boolean), at least twice the highest band edge (a
+    slower recording holds nothing of its top band, and resampling it up would invent it) and at most
+    :data:`MAX_SAMPLING_RATE`."""
+    lowest = 2.0 * max(float(high) for _, high in band_edges)
+    valid = isinstance(sfreq, (int, float, np.integer, np.floating)) and not isinstance(sfreq, (bool, np.bool_))
+    if not (valid and np.isfinite(sfreq) and lowest <= float(sfreq) <= MAX_SAMPLING_RATE):
+        fail(source, field, f"a sampling rate from {lowest:g} Hz (twice the highest band edge) to "
+             f"{MAX_SAMPLING_RATE:g} Hz", repr(sfreq))
+    return float(sfreq)
+
+
+def check_recording(path: str | Path, *, band_edges: Sequence[Sequence[float]], window_seconds: float) -> Path:
+    """Refuse, before a model reads it, a recording that cannot be read whole, holds no EEG channel, has a sampling
+    rate the model cannot use (:func:`check_sampling_rate`) or is shorter than one window."""
+    raw = open_raw(path, preload=False)
+    source = str(path)
+    if not len(mne.pick_types(raw.info, eeg=True, exclude="bads")):
+        fail(source, "channels", "EEG channels not marked bad", f"channel types {sorted(set(raw.get_channel_types()))}")
+    sfreq = check_sampling_rate(float(raw.info["sfreq"]), band_edges, source)
+    seconds = raw.n_times / sfreq
+    if seconds < window_seconds:
+        fail(source, "duration", f"at least one window of {window_seconds:g} s", f"{seconds:.3g} s")
+    return Path(path)
 
 
 def read_recording(
@@ -82,17 +146,11 @@ def read_recording(
         picks_eeg: Match names only among the channels MNE types as EEG (EOG, ECG, stimulus channels are ignored).
 
     Raises:
-        MoodReaderInputError: unknown extension, unreadable file, missing electrodes (with ``"raise"``), no montage
-            electrode at all, non-finite samples. The message names the file.
+        MoodReaderInputError: unknown extension, unreadable or truncated file, missing electrodes (with
+            ``"raise"``), no montage electrode at all, non-finite samples. The message names the file.
     """
     path = Path(path)
-    reader = _reader_for(path)
-    if not path.is_file():
-        fail(str(path), "file", "an existing recording file", "no such file")
-    try:
-        raw = reader(path, preload=True, verbose="error")
-    except Exception as error:  # noqa: BLE001 - any reader failure means the file is not a readable recording
-        fail(str(path), "file", f"a recording readable by {reader.__name__}", f"{type(error).__name__}: {error}")
+    raw = open_raw(path)
     return raw_to_array(
         raw, channel_names=channel_names, sfreq=sfreq, on_missing=on_missing, picks_eeg=picks_eeg, source=str(path)
     )

@@ -17,13 +17,15 @@ The DE of the feature files is computed from the simulated signal by this packag
 Every file also holds a ``simulated`` variable saying it is simulated (the loaders ignore extra keys, as real
 files carry others such as ``psd_*``). Every trial draws from its own generator seeded by ``(seed, subject, session, trial)``, so the output is
 reproducible and does not depend on which trials are written first. Each file is written under a temporary name,
-then renamed.
+then renamed, and the whole folder is written under a temporary sibling name and renamed into place only once
+complete: a killed run leaves no partial folder for a builder to read (its leftover is removed by the next run).
 """
 
 from __future__ import annotations
 
 import datetime
 import pickle
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -32,7 +34,7 @@ import numpy as np
 import scipy.io
 from tqdm.auto import tqdm
 
-from ..atomic import atomic_path
+from ..atomic import atomic_folder, atomic_path
 from ..feature_extraction_moodreader import differential_entropy, lds_smooth, moving_average
 from ..validation import fail
 from .effects import SEED_EMOTIONS, SEED_V_EMOTIONS
@@ -60,6 +62,12 @@ MOVING_AVERAGE_WINDOWS = 5
 """Windows of the moving average of ``de_movingAve`` (SEED does not document its own)."""
 
 LAYOUTS = ("seed", "seed-v")
+MAX_SUBJECTS = 1000
+MAX_SESSIONS = 100
+MAX_TRIAL_SECONDS = 600.0
+"""Bounds of the simulation's options: a trial of 10 minutes is simulated in memory (about 0.5 GB at most)."""
+SIMULATION_KIND = "simulation"
+"""The :data:`~moodreader_hf.atomic.MARKER` kind of a simulated folder."""
 _SEED_V_WINDOW_SECONDS = 4.0
 _SUBJECT, _SESSION, _TRIAL, _EYE = 1, 2, 3, 4
 
@@ -166,6 +174,22 @@ def _write_seed_v_subject(
     _save_pickled_npz(root / "Eye_movement_features" / name, eye_data, labels, seed)
 
 
+def shortest_trial_seconds(layout: str) -> float:
+    """The smallest ``trial_seconds`` of ``layout``: its shortest trial must hold one DE window."""
+    return (_SEED_V_WINDOW_SECONDS if layout == "seed-v" else 1.0) / SHORTEST_TRIAL_FRACTION
+
+
+def estimated_bytes(layout: str, n_subjects: int, n_sessions: int, trial_seconds: float) -> int:
+    """An upper bound of what :func:`simulate_seed` writes: float32 signal and two float64 DE arrays per trial
+    (``seed``), or float64 DE and eye features per 4 s window (``seed-v``)."""
+    samples = float(trial_seconds) * SAMPLING_RATE
+    if layout == "seed-v":
+        windows = float(trial_seconds) / _SEED_V_WINDOW_SECONDS
+        return int(n_subjects * 3 * len(SEED_V_SESSION_LABELS[0]) * windows * (310 + 33 + 1) * 8 * 2) + 2**20
+    per_trial = samples * 62 * 4 + float(trial_seconds) * 62 * 5 * 8 * 2
+    return int(n_subjects * n_sessions * len(SEED_CLIP_LABELS) * per_trial) + 2**20
+
+
 def simulate_seed(
     output_dir: str | Path,
     *,
@@ -181,11 +205,12 @@ def simulate_seed(
     The data is simulated, not real EEG: ``output_dir/SIMULATED.txt`` says so and names the generator and seed.
 
     Args:
-        output_dir: Folder to write into (created; existing files of the same names are replaced).
+        output_dir: Folder to write: new, empty, or an earlier simulation (replaced once the new one is complete);
+            a folder holding anything else is refused. Nothing appears there until the whole simulation is written.
         n_subjects: Number of subjects, named ``"1"`` ... ``"n"``.
         n_sessions: Sessions per subject (``"seed"``: any number; ``"seed-v"``: 3, as its files hold 45 trials).
         trial_seconds: Longest trial in seconds; each trial lasts 85-100 % of it (whole seconds). ``"seed-v"``
-            trials need at least 4 s (one window).
+            trials need at least 4 s (one window). At most :data:`MAX_TRIAL_SECONDS`.
         seed: Seed of every random draw.
         layout: ``"seed"`` (3 classes; raw signal and DE files) or ``"seed-v"`` (5 classes; DE and eye features).
         progress: Show a progress bar over files.
@@ -198,13 +223,29 @@ def simulate_seed(
     if not sessions_allowed:
         expected = "3 (a SEED-V subject file holds 3 sessions)" if layout == "seed-v" else "a positive integer"
         fail("simulate_seed", "n_sessions", expected, repr(n_sessions))
-    shortest = SHORTEST_TRIAL_FRACTION * float(trial_seconds)
-    minimum = _SEED_V_WINDOW_SECONDS if layout == "seed-v" else 1.0
-    if not shortest >= minimum:
-        fail("simulate_seed", "trial_seconds", f"at least {minimum / SHORTEST_TRIAL_FRACTION:.2f} s", trial_seconds)
+    if n_subjects > MAX_SUBJECTS or n_sessions > MAX_SESSIONS:
+        fail("simulate_seed", "n_subjects/n_sessions", f"at most {MAX_SUBJECTS} subjects and {MAX_SESSIONS} sessions",
+             f"{n_subjects} and {n_sessions}")
+    numeric = isinstance(trial_seconds, (int, float)) and not isinstance(trial_seconds, bool)
+    if not (numeric and shortest_trial_seconds(layout) <= trial_seconds <= MAX_TRIAL_SECONDS):
+        fail("simulate_seed", "trial_seconds", f"from {shortest_trial_seconds(layout):.2f} to {MAX_TRIAL_SECONDS:g} s",
+             trial_seconds)
+    target = Path(output_dir)
+    needed = estimated_bytes(layout, n_subjects, n_sessions, trial_seconds)
+    existing = target.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free
+    if needed > free:
+        fail(str(target), "disk space", f"room for the simulated files (about {needed / 2**30:.2f} GiB)",
+             f"{free / 2**30:.2f} GiB free")
+    with atomic_folder(target, SIMULATION_KIND, field="output_dir") as root:
+        _simulate_into(root, layout, n_subjects, n_sessions, trial_seconds, seed, progress)
+    return target
 
-    root = Path(output_dir)
-    root.mkdir(parents=True, exist_ok=True)
+
+def _simulate_into(root: Path, layout: str, n_subjects: int, n_sessions: int, trial_seconds: float, seed: int,
+                   progress: bool) -> None:
     marker = _marker_text(layout, n_subjects, n_sessions, trial_seconds, seed)
     _write_atomically(root / "SIMULATED.txt", lambda file: file.write(marker.encode()))
     mixing = spatial_mixing()
@@ -223,4 +264,3 @@ def simulate_seed(
             for session in range(1, n_sessions + 1):
                 _write_seed_session(root, subject, session, profile, mixing, seed, trial_seconds)
                 bar.update()
-    return root

@@ -33,7 +33,8 @@ from huggingface_hub.utils import validate_repo_id
 from .. import atomic, importance, validation
 from ..atomic import atomic_folder, atomic_path
 from ..configuration_moodreader import SEED_CHANNEL_NAMES, SEED_LABELS
-from ..hub import build_model_repo, check_model_repo, check_output_folder
+from ..hub import build_model_repo, check_classifier, check_model_repo, check_output_folder
+from ..simulation.writer import SHORTEST_TRIAL_FRACTION
 from ..validation import MoodReaderInputError, fail
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "template"
@@ -49,6 +50,10 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 """Where pip finds torch's CPU build (the Space's free hardware has no GPU; PyPI's default wheel carries CUDA)."""
 MODEL_FOLDER = "model"
 EXAMPLE_SECONDS = 30.0
+MAX_EXAMPLE_SECONDS = 600.0
+"""Longest example recording (the examples are simulated and shipped in the Space: keep them small)."""
+SPACE_KIND = "space"
+"""The :data:`~moodreader_hf.atomic.MARKER` kind of a Space folder."""
 SHORT_DESCRIPTION = "EEG emotion recognition with Mood Reader"
 """The Hub allows at most 60 characters."""
 SPACE_TAGS: tuple[str, ...] = ("eeg", "emotion-recognition", "affective-computing", "moodreader", "simulated-data")
@@ -191,11 +196,18 @@ def build_space(
     Returns:
         ``output_dir``.
     """
-    reference, source = _model_reference(os.fspath(model), copy_model)
-    requirements = requirements_text()
     output_dir = Path(output_dir)
-    check_output_folder(output_dir, overwrite)
-    with atomic_folder(output_dir) as staging:
+    check_output_folder(output_dir, overwrite, kind=SPACE_KIND)
+    shortest = 1.0 / SHORTEST_TRIAL_FRACTION
+    if not (isinstance(example_seconds, (int, float)) and not isinstance(example_seconds, bool)
+            and shortest <= example_seconds <= MAX_EXAMPLE_SECONDS):
+        fail("build_space", "example_seconds", f"a length from {shortest:.2f} to {MAX_EXAMPLE_SECONDS:g} s",
+             repr(example_seconds))
+    reference, source = _model_reference(os.fspath(model), copy_model)
+    if Path(os.fspath(model)).exists():
+        check_classifier(model)
+    requirements = requirements_text()
+    with atomic_folder(output_dir, SPACE_KIND, overwrite=overwrite, field="--local-dir") as staging:
         if source is not None:
             if is_model_repo(source):
                 shutil.copytree(source, staging / MODEL_FOLDER)

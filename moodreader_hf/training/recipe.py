@@ -7,6 +7,7 @@ A recipe has the sections ``dataset``, ``model`` (fields of :class:`MoodReaderCo
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -228,6 +229,16 @@ def recipe_from_dict(values: Any, source: str = "recipe") -> Recipe:
 
 
 def _check_values(recipe: Recipe, source: str) -> None:
+    from ..recordings.layouts import LAYOUTS
+
+    if recipe.dataset.layout not in LAYOUTS:
+        fail(source, "dataset.layout", f"one of the layouts {sorted(LAYOUTS)}", repr(recipe.dataset.layout))
+    for section in (recipe.dataset, recipe.pretrain, recipe.finetune):
+        for item in dataclasses.fields(section):
+            value = getattr(section, item.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                prefix = {DatasetRecipe: "dataset", PretrainRecipe: "pretrain", FinetuneRecipe: "finetune"}
+                fail(source, f"{prefix[type(section)]}.{item.name}", "a finite number", repr(value))
     positive = {
         "dataset.sequence_windows": recipe.dataset.sequence_windows, "dataset.stride": recipe.dataset.stride,
         "dataset.moving_average_window": recipe.dataset.moving_average_window,

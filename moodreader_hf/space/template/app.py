@@ -119,18 +119,66 @@ def recording_path(files: list[str], folder: Path) -> Path:
              "its .vmrk and .eeg (selected together or in one .zip)", f"{names}")
     if _kind(headers[0]) == ".vhdr":
         _check_brainvision(headers[0])
+    elif _kind(headers[0]) == ".set":
+        _check_eeglab(headers[0])
     return headers[0]
 
 
+HEADER_FILE_KEYS = ("datafile=", "markerfile=")
+"""The lines of a BrainVision header (``.vhdr``; also in its ``.vmrk``) that name another file."""
+
+
+def _contained(folder: Path, name: str, source: str) -> Path:
+    """``folder / name`` if ``name`` is a plain file name inside the upload's folder; a header naming anything else
+    (an absolute path, ``..``, a sub-folder, a link out of the folder) is refused before MNE opens it."""
+    candidate = Path(name)
+    inside = (folder / name).resolve()
+    plain = (not candidate.is_absolute() and not candidate.drive and len(candidate.parts) == 1
+             and candidate.name not in ("", ".", "..") and "\\" not in name)
+    if not plain or inside.parent != folder.resolve():
+        fail(source, "files", "file names inside the upload (the header may only name files uploaded with it)",
+             f"{name!r}")
+    return folder / name
+
+
+def _named_files(path: Path) -> list[str]:
+    text = path.read_text(encoding="latin-1", errors="replace")
+    return [line.split("=", 1)[1].strip() for line in text.splitlines()
+            if line.strip().lower().startswith(HEADER_FILE_KEYS)]
+
+
 def _check_brainvision(header: Path) -> None:
-    """Fail unless the data and marker files that a BrainVision header names lie next to it."""
-    text = header.read_text(encoding="latin-1", errors="replace")
-    named = [line.split("=", 1)[1].strip() for line in text.splitlines()
-             if line.strip().lower().startswith(("datafile=", "markerfile="))]
+    """Fail unless every file that a BrainVision header (and its marker file) names is a file of the upload, next to
+    the header: no path may lead out of the upload's folder."""
+    named = _named_files(header)
+    for name in named:
+        _contained(header.parent, name, header.name)
     missing = [name for name in named if not (header.parent / name).is_file()]
     if missing:
         fail(header.name, "files", f"the files the header names ({', '.join(named)}) uploaded with it, selected "
              "together or in one .zip", f"no {', '.join(missing)}")
+    for name in named:
+        if name.lower().endswith(".vmrk"):
+            for inner in _named_files(header.parent / name):
+                _contained(header.parent, inner, name)
+
+
+def _check_eeglab(header: Path) -> None:
+    """Fail unless the data file an EEGLAB ``.set`` names (``EEG.data``/``EEG.datfile``), if any, is a plain file name
+    inside the upload's folder."""
+    import scipy.io
+
+    try:
+        contents = scipy.io.loadmat(header, squeeze_me=True, struct_as_record=False,
+                                    variable_names=("EEG", "data", "datfile"))
+    except Exception as error:  # noqa: BLE001 - whatever scipy cannot parse is not inspected, so not read
+        fail(header.name, "file", "an EEGLAB .set file saved as MATLAB v5/v7 (the data file it names is checked "
+             "before reading)", f"a file that cannot be inspected ({type(error).__name__})")
+    eeg = contents.get("EEG")
+    for field in ("data", "datfile"):
+        value = getattr(eeg, field, None) if eeg is not None else contents.get(field)
+        if isinstance(value, str) and value.strip():
+            _contained(header.parent, value.strip(), header.name)
 
 
 def predict(recording: str | os.PathLike) -> dict[str, Any]:
