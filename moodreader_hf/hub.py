@@ -487,13 +487,22 @@ def upload_folder(
 
 
 __all__ = [
+    "CLASSIFIER_ARCHITECTURE",
     "MODEL_REPO_FILES",
+    "MODEL_REPO_KIND",
     "PIPELINE_TAG",
     "REMOTE_CODE_FILES",
     "build_model_repo",
+    "check_classifier",
+    "check_model_folder",
+    "check_output_folder",
+    "check_png",
     "eval_results",
+    "is_local_reference",
+    "load_classifier",
     "load_pipeline",
     "load_report",
+    "quiet_loading",
     "render_model_card",
     "resolve_token",
     "upload_folder",

@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--trial-seconds", type=number(0.0, MAX_TRIAL_SECONDS), default=DEFAULT_TRIAL_SECONDS,
                         metavar="SECONDS", help=f"longest trial in seconds; trials last 85-100%% of it "
                         f"(default {DEFAULT_TRIAL_SECONDS:g}, at most {MAX_TRIAL_SECONDS:g})")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=whole_number(0), default=0, metavar="N",
+                        help="random seed, a whole number from 0 (default 0)")
     parser.add_argument("--layout", choices=("seed", "seed-v"), default="seed", help="file layout (default seed)")
     add_quiet(parser)
     parser.set_defaults(func=run)

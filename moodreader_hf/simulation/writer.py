@@ -217,7 +217,9 @@ def simulate_seed(
     """
     if layout not in LAYOUTS:
         fail("simulate_seed", "layout", f"one of {LAYOUTS}", repr(layout))
-    if not isinstance(n_subjects, int) or n_subjects < 1:
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        fail("simulate_seed", "seed", "a whole number from 0", repr(seed))
+    if not isinstance(n_subjects, int) or isinstance(n_subjects, bool) or n_subjects < 1:
         fail("simulate_seed", "n_subjects", "a positive integer", repr(n_subjects))
     sessions_allowed = n_sessions == 3 if layout == "seed-v" else isinstance(n_sessions, int) and n_sessions >= 1
     if not sessions_allowed:

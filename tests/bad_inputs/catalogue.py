@@ -64,6 +64,7 @@ def _cases() -> list[Case]:
                  f"{{{name}}}"))
     add(case("explain-max-rows-0", "explain {dataset} --model {model} --max-rows 0 --output {out}/t.png",
              "--max-rows"))
+    add(case("explain-output-not-png", "explain {edf} --model {model} --output {out}/t.jpg", "--output", "t.jpg"))
     add(case("explain-output-is-folder", "explain {edf} --model {model} --output {empty_dir}", "{empty_dir}"))
     add(case("explain-output-under-file", "explain {edf} --model {model} --output {a_file}/t.png", "{a_file}"))
     add(case("explain-json-is-folder", "explain {edf} --model {model} --output {out}/t.png --json {empty_dir}",
@@ -103,12 +104,17 @@ def _cases() -> list[Case]:
     add(case("build-output-foreign", "build-dataset seed {raw} {project} --quiet", "{project}"))
     add(case("build-output-file", "build-dataset seed {raw} {a_file} --quiet", "{a_file}"))
     add(case("build-output-under-file", "build-dataset seed {raw} {a_file}/d --quiet", "{a_file}"))
+    add(case("build-output-symlink", "build-dataset seed {raw} {dataset_link} --sequence-windows 4 --stride 4 "
+             "--quiet", "{dataset_link}", "symbolic link"))
+    add(case("build-output-other-kind", "build-dataset seed {raw} {repo} --sequence-windows 4 --stride 4 --quiet",
+             "{repo}", "model-repo"))
     add(case("build-parquet-foreign", "build-dataset seed {raw} {out}/d --parquet {project} --quiet", "{project}"))
     # simulate: options and outputs.
     add(case("simulate-subjects-0", "simulate {out}/s --subjects 0 --quiet", "--subjects"))
     add(case("simulate-subjects-huge", "simulate {out}/s --subjects 1000000000 --quiet", "--subjects"))
     add(case("simulate-trial-seconds-nan", "simulate {out}/s --trial-seconds nan --quiet", "--trial-seconds"))
     add(case("simulate-trial-seconds-huge", "simulate {out}/s --trial-seconds 1e12 --quiet", "--trial-seconds"))
+    add(case("simulate-seed-negative", "simulate {out}/s --seed -1 --quiet", "--seed"))
     add(case("simulate-sessions-seed-v", "simulate {out}/s --layout seed-v --sessions 2 --quiet", "--sessions"))
     add(case("simulate-output-foreign", "simulate {project} --subjects 1 --trial-seconds 2 --quiet", "{project}"))
     add(case("simulate-output-file", "simulate {a_file} --subjects 1 --trial-seconds 2 --quiet", "{a_file}"))
@@ -123,10 +129,16 @@ def _cases() -> list[Case]:
              "{bad_template}"))
     add(case("publish-foreign-overwrite", "publish {model} --local-dir {project} --overwrite", "{project}"))
     add(case("publish-local-dir-file", "publish {model} --local-dir {a_file}", "{a_file}"))
+    add(case("publish-overwrite-added-file", "publish {model} --local-dir {repo_with_notes} --overwrite",
+             "{repo_with_notes}", "notes.txt"))
+    add(case("publish-overwrite-other-kind", "publish {model} --local-dir {dataset} --overwrite", "{dataset}",
+             "dataset folder"))
+    add(case("publish-without-overwrite", "publish {model} --local-dir {repo}", "{repo}", "--overwrite"))
     add(case("publish-bad-repo-id", "publish {model} --repo-id not/a/valid/id --local-dir {out}/r", "--repo-id"))
     for name in ("missing_dir", "dataset_no_metadata", "dataset_truncated_arrow"):
         add(case(f"publish-dataset-{name}", f"publish-dataset {{{name}}} --local-dir {{out}}/p", f"{{{name}}}"))
     add(case("publish-dataset-foreign", "publish-dataset {dataset} --local-dir {project}", "{project}"))
+    add(case("publish-dataset-other-kind", "publish-dataset {dataset} --local-dir {repo}", "{repo}", "model-repo"))
     add(case("publish-space-foreign-overwrite", "publish-space --model {repo} --local-dir {project} --overwrite",
              "{project}"))
     add(case("publish-space-example-seconds", "publish-space --model {repo} --local-dir {out}/s --example-seconds -1",
@@ -167,6 +179,10 @@ def _cases() -> list[Case]:
              "{a_file}"))
     add(case("pretrain-accumulation-0", "pretrain --recipe {recipe} --dataset {dataset} --output-dir {out}/p "
              "--gradient-accumulation-steps 0 --quiet", "--gradient-accumulation-steps"))
+    # build-corpus (the corpus builder's own checks, through the same error handling).
+    add(case("build-corpus-missing-source", "build-corpus {missing_dir} {out}/c --quiet", "{missing_dir}"))
+    add(case("build-corpus-output-file", "build-corpus {edf} {a_file} --quiet", "{a_file}"))
+    add(case("build-corpus-output-foreign", "build-corpus {edf} {project} --quiet", "{project}"))
     add(case("demo-recipe-missing", "demo --recipe {missing} --output-dir {out}/d --quiet", "{missing}"))
     add(case("demo-recipe-layout", "demo --recipe {recipe_layout} --output-dir {out}/d --quiet", "{recipe_layout}"))
     add(case("demo-seed-dir-missing", "demo --seed-dir {missing_dir} --output-dir {out}/d --quiet", "{missing_dir}"))
@@ -180,6 +196,6 @@ CASES: list[Case] = _cases()
 CONSOLE_CASES: tuple[str, ...] = (
     "predict-model-pretrained", "explain-recording-mat", "evaluate-model-pretrained", "build-zero-rows",
     "simulate-subjects-0", "publish-foreign-overwrite", "publish-dataset-foreign", "publish-space-example-seconds",
-    "finetune-pretrained-missing_dir", "pretrain-output-file", "demo-output-file",
+    "finetune-pretrained-missing_dir", "pretrain-output-file", "demo-output-file", "build-corpus-output-foreign",
 )
 """One case per command run through the real console script (the rest run batched in one process)."""

@@ -266,6 +266,11 @@ def make_fixtures(root: Path) -> dict[str, str]:
     (project / "src" / "main.py").write_text("print('mine')\n")
     (project / "thesis.tex").write_text("\\documentclass{article}\n")
     paths["project"] = project
+    repo = _copy(paths["repo"], bad / "repo-with-notes")
+    (repo / "notes.txt").write_text("mine, added after publishing\n")
+    paths["repo_with_notes"] = repo
+    (bad / "dataset-link").symlink_to(paths["dataset"], target_is_directory=True)
+    paths["dataset_link"] = bad / "dataset-link"
     topomap = bad / "not-a-png.png"
     topomap.write_text("not a PNG")
     paths["not_png"] = topomap
