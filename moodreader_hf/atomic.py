@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import socket
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,13 +38,33 @@ LIBRARY_FILES: dict[str, tuple[str, ...]] = {"dataset": ("*/cache-*.arrow",)}
 """Files that libraries add to a folder of ours after it was written (``datasets`` caches of ``map``/``filter``)."""
 
 
+def _host_tag() -> str:
+    """Four hex digits of this host's name, so that a temporary file names the host of its writer."""
+    return format(zlib.crc32(socket.gethostname().encode()) & 0xFFFF, "04x")
+
+
+def _clean_stale_files(path: Path) -> None:
+    """Delete temporary siblings of the file ``path`` left by killed writers on this host (their process is gone)."""
+    prefix = f".{path.name}.tmp-{_host_tag()}-"
+    try:
+        candidates = [entry for entry in path.parent.iterdir() if entry.name.startswith(prefix)]
+    except OSError:
+        return
+    for candidate in candidates:
+        pid = candidate.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)) and candidate.is_file():
+            candidate.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """A temporary sibling of the file ``path`` to write to (it keeps the extension, for writers that go by it);
-    renamed onto ``path`` when the block ends without error, removed otherwise."""
+    renamed onto ``path`` when the block ends without error, removed otherwise. Its name carries the writer's host
+    and process id, so the next write of ``path`` removes the temporary files of killed writers."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    _clean_stale_files(path)
+    temporary = path.with_name(f".{path.name}.tmp-{_host_tag()}-{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
     try:
         yield temporary
         os.replace(temporary, path)
@@ -166,11 +187,15 @@ def _stage_alive(folder: Path) -> bool:
         return True
     if pid == os.getpid():
         return True  # this process's own stage: its writer removes it
+    return _process_alive(pid)
+
+
+def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except (PermissionError, OverflowError):
         return True
     return True
 
@@ -215,7 +240,10 @@ def replace_folder(stage: str | os.PathLike, target: str | os.PathLike) -> None:
     if target.exists():
         target.rename(old)
         record = {"pid": os.getpid(), "host": socket.gethostname(), "target": target.name}
-        (old / STAGE_MARKER).write_text(json.dumps(record) + "\n", encoding="utf-8")
+        try:  # marks the set-aside folder as a leftover to remove, should this process be killed now
+            (old / STAGE_MARKER).write_text(json.dumps(record) + "\n", encoding="utf-8")
+        except OSError:
+            pass
     try:
         stage.rename(target)
     except BaseException:

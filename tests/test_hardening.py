@@ -258,3 +258,17 @@ def test_check_replaceable_accepts_new_and_empty_folders(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(MoodReaderInputError, match="a file"):
         check_replaceable(tmp_path / "file" / "sub", "dataset")
+
+
+def test_temporary_files_of_killed_writers_are_removed_by_the_next_write(tmp_path):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    tag = atomic._host_tag()
+    dead = tmp_path / f".report.json.tmp-{tag}-{int(finished.stdout)}-0badf00d.json"
+    alive = tmp_path / f".report.json.tmp-{tag}-{os.getppid()}-0badf00d.json"
+    other_host = tmp_path / f".report.json.tmp-{'0000' if tag != '0000' else '0001'}-{int(finished.stdout)}-1.json"
+    for path in (dead, alive, other_host):
+        path.write_text("{half")
+    atomic.write_json(tmp_path / "report.json", {"done": True})
+    assert not dead.exists() and alive.exists() and other_host.exists()
+    assert json.loads((tmp_path / "report.json").read_text()) == {"done": True}
