@@ -140,7 +140,8 @@ class MoodReaderConfig(PreTrainedConfig):
         streams: The token streams the model builds and, for emotion recognition, needs as inputs: ``"de"`` (DE
             tokens, ``de_features``) and/or ``"signal"`` (raw-signal patches, ``eeg_signals``). MBSM pre-training on
             a raw-EEG corpus uses ``["signal"]``.
-        num_pooling_queries: Learned queries of the attention pooler that turns a token grid into one vector.
+        pooler_rank: Width of each electrode's own linear map in the pooler that turns a token grid into one
+            vector (the maps are indexed by the electrode vocabulary).
         fusion_levels: Where the modalities are fused: ``"token"`` (DE tokens attend to the raw-signal tokens of
             the same electrode), ``"feature"`` (gated sum of pooled representations), ``"decision"`` (weighted
             average of per-modality logits).
@@ -180,7 +181,7 @@ class MoodReaderConfig(PreTrainedConfig):
     eye_feature_size: int = 0
     signal_patch_size: int = 50
     streams: list[str] | tuple[str, ...] = ("de",)
-    num_pooling_queries: int = 4
+    pooler_rank: int = 16
     fusion_levels: list[str] | tuple[str, ...] = FUSION_LEVELS
 
     def __post_init__(self, **kwargs):
@@ -231,7 +232,7 @@ class MoodReaderConfig(PreTrainedConfig):
         for name in (
             "num_channels", "num_bands", "sampling_rate", "max_windows", "hidden_size", "num_hidden_layers",
             "num_attention_heads", "intermediate_size", "decoder_hidden_size", "signal_patch_size",
-            "num_pooling_queries",
+            "pooler_rank",
         ):  # fmt: skip
             _require(name, getattr(self, name), isinstance(getattr(self, name), int) and getattr(self, name) > 0,
                      "a positive integer")

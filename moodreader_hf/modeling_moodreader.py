@@ -574,31 +574,30 @@ class MoodReaderSignalEmbeddings(MoodReaderTokenEmbeddings):
 
 class MoodReaderPooler(nn.Module):
     """A token grid ``(batch, time, channels, hidden)`` to one vector ``(batch, hidden)`` that keeps the topography
-    for any montage: each electrode's tokens are averaged over the real windows and given the pooler's own learned
-    embedding of that electrode; ``num_pooling_queries`` learned queries then attend over the present electrodes
-    (so each query can weigh scalp regions), and their outputs are concatenated and mapped linearly. No weight has a
-    size that depends on the number of channels."""
+    for any montage: each electrode's tokens are averaged over the real windows and mapped by that electrode's own
+    linear map (looked up by vocabulary id: ``hidden -> pooler_rank``), the maps of the present electrodes are
+    averaged, and a shared layer widens the result back to ``hidden``. So the head knows where on the scalp a
+    representation came from, as a dense layer over the concatenated electrodes would, while no weight has a size
+    that depends on the number of channels (the maps are indexed by the vocabulary)."""
 
     def __init__(self, config: MoodReaderConfig):
         super().__init__()
-        hidden, queries = config.hidden_size, config.num_pooling_queries
-        self.electrode_embeddings = nn.Embedding(config.vocabulary_size, hidden)
-        self.queries = nn.Parameter(torch.zeros(queries, hidden))
-        self.key = nn.Linear(hidden, hidden, bias=False)  # a key bias shifts every score equally: no effect
-        self.value = nn.Linear(hidden, hidden)
-        self.dense = nn.Linear(queries * hidden, hidden)
+        hidden, rank = config.hidden_size, config.pooler_rank
+        self.electrode_maps = nn.Embedding(config.vocabulary_size, hidden * rank)
+        self.rank = rank
+        self.dense = nn.Linear(rank, hidden)
         self.norm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
 
     def forward(
         self, grid: torch.Tensor, time_mask: torch.Tensor, channel_mask: torch.Tensor, electrode_ids: torch.Tensor
     ) -> torch.Tensor:
         weights = time_mask.to(grid.dtype)[:, :, None, None]
-        per_electrode = (grid * weights).sum(dim=1) / weights.sum(dim=1)
-        per_electrode = per_electrode + self.electrode_embeddings(electrode_ids)
-        scores = torch.einsum("qh,bch->bqc", self.queries, self.key(per_electrode)) / math.sqrt(grid.shape[-1])
-        scores = scores.masked_fill(~channel_mask[:, None, :], float("-inf"))
-        pooled = scores.softmax(dim=-1) @ self.value(per_electrode)
-        return self.norm(F.gelu(self.dense(pooled.flatten(1))))
+        per_electrode = (grid * weights).sum(dim=1) / weights.sum(dim=1)  # (batch, channels, hidden)
+        maps = self.electrode_maps(electrode_ids).unflatten(-1, (grid.shape[-1], self.rank))
+        mapped = torch.einsum("bch,bchr->bcr", per_electrode, maps)
+        present = channel_mask.to(grid.dtype)[..., None]
+        pooled = (mapped * present).sum(dim=1) / present.sum(dim=1)
+        return self.norm(F.gelu(self.dense(pooled)))
 
 
 class MoodReaderPreTrainedModel(PreTrainedModel):
@@ -618,7 +617,8 @@ class MoodReaderPreTrainedModel(PreTrainedModel):
         super()._init_weights(module)
         std = self.config.initializer_range
         if isinstance(module, MoodReaderPooler):
-            init.normal_(module.queries, std=std)
+            init.normal_(module.electrode_maps.weight, std=1 / math.sqrt(module.electrode_maps.embedding_dim
+                                                                          / module.rank))
         elif isinstance(module, MoodReaderForMaskedEEGModeling):
             init.normal_(module.de_mask_token, std=std)
             init.normal_(module.signal_mask_token, std=std)

@@ -37,7 +37,7 @@ from .training_helpers import REPO, write_recipe
 WINDOWS = 4
 PRETRAIN = {"steps": 80, "batch_size": 8, "checkpoint_every": 4, "keep_checkpoints": 2, "warmup_steps": 2,
             "learning_rate": 0.003, "shuffle_buffer": 8, "log_every": 5}
-PATCH = 50
+PATCH = 100  # the tiny recipe's signal_patch_size
 
 
 def _nineteen_channel_edf(folder: Path) -> Path:
@@ -90,8 +90,9 @@ def _corpus_rows(corpus: Path) -> list[tuple[np.ndarray, list[str]]]:
 
 
 def _patch_targets(signal: np.ndarray) -> np.ndarray:
-    """Independent recipe of the raw-patch targets: ``(patches, channels, 51)``, each channel centred and divided by
-    its population SD over the row, cut into 50-sample patches, then each patch's ``log(1 + SD)``."""
+    """Independent recipe of the raw-patch targets: ``(patches, channels, PATCH + 1)``, each channel centred and
+    divided by its population SD over the row, cut into patches of ``PATCH`` samples, then each patch's
+    ``log(1 + SD)``."""
     channels, samples = signal.shape
     data = signal.astype(np.float64)
     centred = data - data.mean(axis=1, keepdims=True)
