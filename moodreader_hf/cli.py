@@ -16,7 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = ("demo", "pretrain", "finetune", "evaluate", 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand; each command module provides ``register(subparsers)``."""
-    parser = argparse.ArgumentParser(prog="moodreader", description="Cross-subject EEG emotion recognition.")
+    parser = OneLineErrorParser(prog="moodreader", description="Cross-subject EEG emotion recognition.")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"moodreader_hf.commands.{name}").register(subparsers)

@@ -234,16 +234,16 @@ class MoodReaderConfig(PreTrainedConfig):
             "num_attention_heads", "intermediate_size", "decoder_hidden_size", "signal_patch_size",
             "pooler_rank",
         ):  # fmt: skip
-            _require(name, getattr(self, name), isinstance(getattr(self, name), int) and getattr(self, name) > 0,
+            _require(name, getattr(self, name), _is_int(getattr(self, name)) and getattr(self, name) > 0,
                      "a positive integer")
         _require("sequence_windows", self.sequence_windows,
-                 isinstance(self.sequence_windows, int) and 1 <= self.sequence_windows <= self.max_windows,
+                 _is_int(self.sequence_windows) and 1 <= self.sequence_windows <= self.max_windows,
                  f"an integer from 1 to max_windows={self.max_windows}")
         _require("decoder_num_hidden_layers", self.decoder_num_hidden_layers,
-                 isinstance(self.decoder_num_hidden_layers, int) and self.decoder_num_hidden_layers >= 0,
+                 _is_int(self.decoder_num_hidden_layers) and self.decoder_num_hidden_layers >= 0,
                  "a non-negative integer")
         _require("eye_feature_size", self.eye_feature_size,
-                 isinstance(self.eye_feature_size, int) and self.eye_feature_size >= 0, "a non-negative integer")
+                 _is_int(self.eye_feature_size) and self.eye_feature_size >= 0, "a non-negative integer")
         _require("window_seconds", self.window_seconds, _is_number(self.window_seconds) and self.window_seconds > 0,
                  "a positive number of seconds")
         for name in ("hidden_dropout_prob", "attention_dropout_prob", "classifier_dropout_prob"):
@@ -288,6 +288,10 @@ class MoodReaderConfig(PreTrainedConfig):
                  self.samples_per_window % self.signal_patch_size == 0,
                  f"a divisor of the {self.samples_per_window} samples of one window")
         _require("num_labels", self.num_labels, self.num_labels >= 1, "at least 1")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value) -> bool:

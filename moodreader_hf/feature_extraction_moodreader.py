@@ -94,9 +94,11 @@ def _check_finite(array: np.ndarray, source: str) -> None:
 
 
 def _window_samples(sfreq: float, window_seconds: float, source: str) -> int:
-    if not (isinstance(sfreq, (int, float, np.number)) and np.isfinite(sfreq) and sfreq > 0):
+    if isinstance(sfreq, bool) or not (isinstance(sfreq, (int, float, np.number)) and np.isfinite(sfreq)
+                                       and sfreq > 0):
         _fail(source, "sfreq", "a positive sampling rate in Hz", repr(sfreq))
-    if not (isinstance(window_seconds, (int, float, np.number)) and np.isfinite(window_seconds) and window_seconds > 0):
+    if isinstance(window_seconds, bool) or not (isinstance(window_seconds, (int, float, np.number))
+                                                and np.isfinite(window_seconds) and window_seconds > 0):
         _fail(source, "window_seconds", "a positive number of seconds", repr(window_seconds))
     samples = round(sfreq * window_seconds)
     if samples < 2 or abs(sfreq * window_seconds - samples) > 1e-6 * max(1.0, samples):
@@ -529,7 +531,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
 
     def _check_attributes(self) -> None:
         source = type(self).__name__
-        if not (isinstance(self.sampling_rate, (int, float)) and self.sampling_rate > 0):
+        if isinstance(self.sampling_rate, bool) or not (isinstance(self.sampling_rate, (int, float))
+                                                         and self.sampling_rate > 0):
             _fail(source, "sampling_rate", "a positive rate in Hz", repr(self.sampling_rate))
         _window_samples(self.sampling_rate, self.window_seconds, source)
         _check_bands(self.band_edges, self.sampling_rate, source, strict_nyquist=self.method == "filterbank")
@@ -540,7 +543,8 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
             _fail(source, "de_source", f"one of {DE_SOURCES}", repr(self.de_source))
         if self.smoothing not in SMOOTHINGS:
             _fail(source, "smoothing", f"one of {SMOOTHINGS}", repr(self.smoothing))
-        if not (isinstance(self.moving_average_window, int) and self.moving_average_window >= 1):
+        if isinstance(self.moving_average_window, bool) or not (isinstance(self.moving_average_window, int)
+                                                                 and self.moving_average_window >= 1):
             _fail(source, "moving_average_window", "a positive whole number of time steps",
                   repr(self.moving_average_window))
         if len({_channel_key(name) for name in self.channel_names}) != len(self.channel_names):

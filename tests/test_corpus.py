@@ -433,3 +433,12 @@ def test_a_folder_of_other_files_is_refused_untouched(sources, tmp_path, capsys)
         assert exit_info.value.code == 2 and not (tmp_path / "out").exists()
     with pytest.raises(MoodReaderInputError, match="no such folder"):
         load_corpus_metadata(tmp_path / "nothing")
+
+
+def test_publish_dataset_writes_the_corpus_as_a_hub_dataset_folder(corpus, tmp_path):
+    folder = tmp_path / "repo"
+    finished = subprocess.run([sys.executable, "-m", "moodreader_hf.cli", "publish-dataset", str(corpus),
+                               "--local-dir", str(folder)], capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    _same_rows(_rows(folder), _rows(corpus))
+    assert (folder / "README.md").read_text() == (corpus / "README.md").read_text()

@@ -10,6 +10,7 @@ import json
 from ..builders.corpus import NOTCH_FREQUENCIES, RAW_LAYOUTS, SKIPPED_FILE, build_corpus, load_corpus_metadata
 from ..recordings.reader import READERS
 from ..recordings.vocabulary import POSITION_TOLERANCE_MM
+from .options import add_quiet, command_parser, number
 
 SHOWN_SKIPPED = 10
 """Skipped recordings listed in the summary (all are in skipped.jsonl)."""
@@ -17,8 +18,8 @@ SHOWN_SKIPPED = 10
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``build-corpus`` subcommand."""
-    parser = subparsers.add_parser(
-        "build-corpus",
+    parser = command_parser(
+        subparsers, "build-corpus",
         help="build a pre-training corpus (raw-signal Parquet shards + card) from EEG recordings of any format",
         description=f"Walk the SOURCE folders recursively for {', '.join(READERS)} recordings (or read a labelled "
         "layout's raw recordings with --layout), map their channels to the electrode vocabulary, resample, filter "
@@ -32,13 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--subject-pattern", metavar="REGEX",
                         help="regex over a file's path relative to its SOURCE; its group 'subject' (or first group) "
                         "names the subject (BIDS sub-<label> first; default: the file's parent folder)")
-    parser.add_argument("--sampling-rate", type=float, default=200.0, metavar="HZ", help="Hz of the rows (default 200)")
+    parser.add_argument("--sampling-rate", type=number(0.0, 50_000.0), default=200.0, metavar="HZ",
+                        help="Hz of the rows (default 200)")
     parser.add_argument("--band-pass", type=float, nargs=2, metavar=("LOW", "HIGH"), default=(0.5, 75.0),
                         help="band-pass edges in Hz (default 0.5 75)")
     parser.add_argument("--no-band-pass", action="store_true", help="do not band-pass")
     parser.add_argument("--notch", type=float, choices=NOTCH_FREQUENCIES, metavar="{50,60}",
                         help="remove the mains frequency (50 or 60 Hz) and its harmonics")
-    parser.add_argument("--window-seconds", type=float, default=1.0, metavar="SECONDS",
+    parser.add_argument("--window-seconds", type=number(0.0, 3600.0), default=1.0, metavar="SECONDS",
                         help="seconds per window (default 1)")
     parser.add_argument("--sequence-windows", type=int, default=10, metavar="N", help="windows per row (default 10)")
     parser.add_argument("--max-amplitude", type=float, default=500.0, metavar="MICROVOLTS",
@@ -56,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "the first SOURCE folder's name)")
     parser.add_argument("--simulated", action="store_true",
                         help="mark the corpus as simulated (automatic for folders written by 'moodreader simulate')")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(parser)
     parser.set_defaults(func=run)
     return parser
 

@@ -10,8 +10,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..feature_extraction_moodreader import MoodReaderFeatureExtractor
-from ..modeling_moodreader import MoodReaderForEmotionRecognition
 from ..validation import fail
 from .data import load_tensors, normalize, normalize_eye
 from .metrics import accuracy, confusion_matrix, macro_f1
@@ -24,12 +22,10 @@ def evaluate_model(
 ) -> dict[str, Any]:
     """Accuracy, macro-F1 and confusion matrix of the model in ``model_dir`` on the rows of ``subjects`` (default:
     all) of the dataset at ``dataset_path``; written to ``output`` as JSON when given."""
-    try:
-        model = MoodReaderForEmotionRecognition.from_pretrained(model_dir).eval()
-        extractor = MoodReaderFeatureExtractor.from_pretrained(model_dir)
-    except OSError as error:
-        fail(str(model_dir), "model", "a fold's model folder with config.json, weights and preprocessor_config.json",
-             f"{type(error).__name__}: {error}")
+    from ..hub import load_classifier
+
+    model, extractor = load_classifier(model_dir)
+    model.eval()
     config = model.config
     uses_signal = "signal" in config.streams
     need = ["de", "label"] + (["eye"] if config.eye_feature_size else []) + (["signal"] if uses_signal else [])

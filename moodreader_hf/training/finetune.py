@@ -34,7 +34,7 @@ from .metrics import accuracy, chance_level, confusion_matrix, macro_f1
 from .pretrain import check_loss
 from .recipe import Recipe
 from .report import write_report
-from .runtime import check_batch_size, make_accelerator, package_versions, runtime_info
+from .runtime import accumulation_steps, check_batch_size, make_accelerator, package_versions, runtime_info
 from .transfer import Transfer, overlap_section, read_pretraining_record, transfer_pretrained
 
 BatchCallback = Callable[[str, str, torch.Tensor], None]
@@ -281,7 +281,8 @@ def run_finetuning(
     protocol = protocol or settings.protocol
     accelerator = make_accelerator(
         mixed_precision=mixed_precision, recipe_mixed_precision=settings.mixed_precision,
-        gradient_accumulation_steps=gradient_accumulation_steps or settings.gradient_accumulation_steps,
+        gradient_accumulation_steps=accumulation_steps(gradient_accumulation_steps,
+                                                       settings.gradient_accumulation_steps),
     )
     check_batch_size(settings.batch_size, accelerator, "finetune.batch_size")
     tensors = load_fold_tensors(recipe, dataset_path)

@@ -32,7 +32,7 @@ from ..feature_extraction_moodreader import MoodReaderFeatureExtractor
 from ..modeling_moodreader import MoodReaderForMaskedEEGModeling
 from ..validation import fail
 from .recipe import Recipe
-from .runtime import check_batch_size, make_accelerator, package_versions, runtime_info
+from .runtime import accumulation_steps, check_batch_size, make_accelerator, package_versions, runtime_info
 from .stream import SignalBatches, SignalSource, StreamPosition, check_sources, open_corpus, open_signal_dataset
 
 CHECKPOINTS = "checkpoints"
@@ -155,7 +155,7 @@ def run_pretraining(
     """
     output_dir = Path(output_dir)
     settings = recipe.pretrain
-    accumulation = gradient_accumulation_steps or settings.gradient_accumulation_steps
+    accumulation = accumulation_steps(gradient_accumulation_steps, settings.gradient_accumulation_steps)
     accelerator = make_accelerator(mixed_precision=mixed_precision, recipe_mixed_precision=settings.mixed_precision,
                                    gradient_accumulation_steps=accumulation)
     check_batch_size(settings.batch_size, accelerator, "pretrain.batch_size")

@@ -67,6 +67,17 @@ def _load_at_start() -> float:
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
 
 
+def accumulation_steps(given: int | None, recipe_value: int) -> int:
+    """Batches per optimiser step: ``given`` (a flag or argument) unless it is ``None``, else the recipe's; a value
+    below 1 is refused, never replaced."""
+    steps = recipe_value if given is None else given
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        from ..validation import fail
+
+        fail("training", "gradient_accumulation_steps", "a whole number of at least 1", repr(steps))
+    return steps
+
+
 def check_batch_size(batch_size: int, accelerator: Accelerator, field: str) -> None:
     """A batch is split evenly across the processes."""
     from ..validation import fail
