@@ -3,9 +3,12 @@ features normalised on the training subjects only, and inference through the pip
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
+from moodreader_hf import hub
 from moodreader_hf.explain import dataset_inputs, electrode_importance
 import torch
 
@@ -69,6 +72,15 @@ def test_evaluation_and_pipeline_normalise_eye_features_as_training_did(eye_run)
         assert scores[model.config.id2label[index]] == pytest.approx(probability, rel=1e-5)
     with pytest.raises(ValueError, match="field 'eye_features': expected eye-movement features \\(time, 33\\)"):
         pipe({"de_features": row["de"]})
+    repo = hub.build_model_repo(model_dir, folder / "repo")
+    spec = importlib.util.spec_from_file_location("eye_handler", repo / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    answer = module.EndpointHandler(str(repo))({"inputs": {"de_features": row["de"].tolist(),
+                                                           "eye_features": row["eye"].tolist()}})
+    assert {entry["label"]: pytest.approx(entry["score"], rel=1e-5) for entry in answer} == scores
+    assert "eye_features" in module.EndpointHandler(str(repo))({"inputs": {"de_features": row["de"].tolist()}})[
+        "error"]
     inputs = dataset_inputs(dataset, extractor, max_rows=6, eye=True)
     np.testing.assert_allclose(inputs["eye_features"][0], eye, rtol=1e-5, atol=1e-5)
     importance = electrode_importance(model, **inputs, method="gradient")
