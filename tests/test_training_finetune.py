@@ -62,10 +62,12 @@ def test_loso_report_has_one_fold_per_subject_and_never_mixes_them(loso, dataset
     for fold in written["folds"]:
         assert fold["test_subject"] not in fold["train_subjects"]
         assert sorted(fold["train_subjects"] + [fold["test_subject"]]) == subjects
-        assert 0 <= fold["accuracy"] <= 1 and 0 <= fold["macro_f1"] <= 1
     accuracies = [fold["accuracy"] for fold in written["folds"]]
     assert written["accuracy_mean"] == pytest.approx(np.mean(accuracies))
     assert written["accuracy_std"] == pytest.approx(np.std(accuracies))
+    # the planted class effect is learnt in two epochs: above chance on every fold, clearly on average
+    assert all(fold["accuracy"] > written["chance_level"] for fold in written["folds"]), accuracies
+    assert written["accuracy_mean"] > written["chance_level"] + 0.15, accuracies
     for key in ("protocol", "dataset", "macro_f1_mean", "macro_f1_std", "chance_level", "baseline", "recipe",
                 "versions", "simulated", "runtime"):
         assert key in written, key
