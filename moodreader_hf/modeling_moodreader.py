@@ -624,6 +624,8 @@ class MoodReaderPreTrainedModel(PreTrainedModel):
             init.normal_(module.signal_mask_token, std=std)
         elif isinstance(module, MoodReaderDecisionFusion):
             init.zeros_(module.path_weights)
+        elif isinstance(module, MoodReaderInterlinkedLayer) and hasattr(module, "link_gate"):
+            init.ones_(module.link_gate)
 
     def save_pretrained(self, save_directory: str | Path, *args, **kwargs) -> None:
         """Save as transformers does, with ``auto_map`` naming every Mood Reader class (not only this one) and the
