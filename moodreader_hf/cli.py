@@ -31,6 +31,8 @@ def run_command(run: Callable[[argparse.Namespace], int | None], args: argparse.
     checks. Anything else is a bug and keeps its traceback. Under several processes (``accelerate launch``) only
     the first prints the line; every process exits with the status.
     """
+    if getattr(args, "quiet", False):
+        _quiet_libraries()
     try:
         return int(run(args) or 0)
     except KeyboardInterrupt:
@@ -42,6 +44,15 @@ def run_command(run: Callable[[argparse.Namespace], int | None], args: argparse.
             raise
         _print_once(f"{prog}: error: {message}")
         return 2
+
+
+def _quiet_libraries() -> None:
+    """With ``--quiet``, the progress bars of transformers (saving and loading weights) and datasets stay off too."""
+    import datasets
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
 
 
 def _print_once(line: str) -> None:
