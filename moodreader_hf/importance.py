@@ -201,16 +201,21 @@ def electrode_importance(
     )
 
 
-def recording_inputs(pipe: EEGEmotionRecognitionPipeline, path: str | os.PathLike) -> dict[str, np.ndarray]:
+def recording_inputs(pipe: EEGEmotionRecognitionPipeline, path: str | os.PathLike,
+                     eye_features: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """A recording as the pipeline sees it, cut into segments, as keyword arguments of
     :func:`electrode_importance`: normalised DE ``de_features (segments, windows, channels, bands)``,
     ``channel_mask (segments, channels)`` and, when the model uses it, the raw signal ``eeg_signals (segments,
-    channels, windows * samples_per_window)``.
+    channels, windows * samples_per_window)`` and, given ``eye_features (windows, eye_dims)`` for an eye model, the
+    normalised ``eye_features (segments, windows, eye_dims)``.
 
     Segments have the pipeline's default length; windows after the last whole segment are dropped, unless the
     recording is shorter than one segment (then it is one segment).
     """
-    inputs = pipe.preprocess(os.fspath(path))
+    if eye_features is None:
+        inputs = pipe.preprocess(os.fspath(path))
+    else:
+        inputs = pipe.preprocess({"recording": os.fspath(path), "eye_features": eye_features})
     de, mask = inputs["de_features"][0].numpy(), inputs["channel_mask"].numpy()
     length = min(pipe.default_segment_windows, de.shape[0])
     count = de.shape[0] // length
@@ -220,6 +225,9 @@ def recording_inputs(pipe: EEGEmotionRecognitionPipeline, path: str | os.PathLik
         signal = inputs["eeg_signals"][0].numpy()
         span = length * pipe.feature_extractor.samples_per_window
         result["eeg_signals"] = signal[:, : count * span].reshape(signal.shape[0], count, span).transpose(1, 0, 2)
+    if inputs.get("eye_features") is not None:
+        eye = inputs["eye_features"][0].numpy()
+        result["eye_features"] = eye[: count * length].reshape(count, length, eye.shape[-1])
     return result
 
 

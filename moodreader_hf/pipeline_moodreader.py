@@ -113,8 +113,9 @@ class EEGEmotionRecognitionPipeline(Pipeline):
           model's montage in order, ``channel_names``;
         - precomputed, already smoothed DE ``(time, channels, bands)``, with ``channel_names`` unless its channel
           axis is the model's montage;
-        - a dict with the keys ``signals`` or ``de_features``, and optionally ``sampling_rate``, ``channel_names``
-          and ``eye_features`` ``(time, eye_dims)`` (one row per window; required by models with an eye modality).
+        - a dict with one of the keys ``signals``, ``de_features`` or ``recording`` (a file path or an
+          ``mne.io.Raw``), and optionally ``sampling_rate``, ``channel_names`` and ``eye_features`` ``(time,
+          eye_dims)`` (one row per window; required by models with an eye modality).
 
     Parameters:
         sampling_rate: Rate in Hz of an array of signals.
@@ -204,15 +205,21 @@ class EEGEmotionRecognitionPipeline(Pipeline):
     ) -> dict[str, Any]:
         signals = de = eye = None
         if isinstance(inputs, dict):
-            unknown = sorted(set(inputs) - {"signals", "de_features", "sampling_rate", "channel_names", "eye_features"})
-            if unknown or ("signals" in inputs) == ("de_features" in inputs):
-                _fail("inputs", "a dict with 'signals' or 'de_features' (and optionally 'sampling_rate', "
-                      "'channel_names', 'eye_features')", f"keys {sorted(inputs)}")
+            unknown = sorted(set(inputs) - {"signals", "de_features", "recording", "sampling_rate", "channel_names",
+                                            "eye_features"})
+            sources = [key for key in ("signals", "de_features", "recording") if key in inputs]
+            if unknown or len(sources) != 1:
+                _fail("inputs", "a dict with one of 'signals', 'de_features' or 'recording' (a file path or mne.io.Raw; "
+                      "and optionally 'sampling_rate', 'channel_names', 'eye_features')", f"keys {sorted(inputs)}")
             if "eye_features" in inputs:
                 eye = _as_array(inputs["eye_features"], "eye_features")
             sampling_rate = inputs.get("sampling_rate", sampling_rate)
             channel_names = inputs.get("channel_names", channel_names)
-            if "signals" in inputs:
+            if "recording" in inputs:
+                source = inputs["recording"]
+                signals, channel_names, sampling_rate = (_raw_signals(source) if _is_raw(source)
+                                                         else _read_file(os.fspath(source)))
+            elif "signals" in inputs:
                 signals = _as_array(inputs["signals"], "signals")
             else:
                 de = _as_array(inputs["de_features"], "de_features")

@@ -4,6 +4,7 @@ features normalised on the training subjects only, and inference through the pip
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 import numpy as np
 import pytest
@@ -86,3 +87,36 @@ def test_evaluation_and_pipeline_normalise_eye_features_as_training_did(eye_run)
     importance = electrode_importance(model, **inputs, method="gradient")
     assert np.isfinite(importance.values[importance.samples > 0][:, importance.present]).all()
     assert (REPO / "modeling" / "moodreader-seed-v.yaml").is_file()
+
+
+def test_the_space_of_an_eye_model_asks_for_what_it_needs(eye_run, tmp_path):
+    """A SEED-V model needs eye features and, trained on SEED-V's distributed DE, refuses raw recordings: its Space
+    says so for an upload without eye features and for a recording with them."""
+    pytest.importorskip("gradio", reason="gradio is the optional [space] extra")
+    import mne
+
+    from moodreader_hf.configuration_moodreader import SEED_CHANNEL_NAMES
+    from moodreader_hf.space import build_space
+
+    folder, _, report = eye_run
+    space = build_space(folder / "run" / report["folds"][0]["model"], tmp_path / "space", copy_model=True,
+                        example_seconds=8.0)
+    raw = mne.io.RawArray(2e-5 * np.random.default_rng(0).standard_normal((62, 200 * 16)),
+                          mne.create_info(list(SEED_CHANNEL_NAMES), 200.0, "eeg"), verbose="error")
+    recording = tmp_path / "recording.edf"
+    mne.export.export_raw(recording, raw, verbose="error")
+    eye = tmp_path / "eye.npy"
+    np.save(eye, np.random.default_rng(1).standard_normal((4, 33)))
+    sys.path.insert(0, str(space))
+    try:
+        spec = importlib.util.spec_from_file_location("eye_space_app", space / "app.py")
+        app = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(app)
+        status, scores, _, _ = app.analyse([str(recording)])
+        assert scores is None and "one .npy or .csv file of eye-movement features (windows, 33)" in status["value"]
+        status, scores, _, _ = app.analyse([str(recording), str(eye)])
+        assert scores is None and "computed as" in status["value"] and "got raw signals" in status["value"]
+    finally:
+        sys.path.remove(str(space))
+        for name in [name for name in sys.modules if name.startswith("moodreader_explain")]:
+            del sys.modules[name]

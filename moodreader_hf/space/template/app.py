@@ -46,6 +46,8 @@ EXAMPLES = HERE / "examples"
 RECORDING_SUFFIXES = (".edf", ".bdf", ".fif", ".fif.gz", ".vhdr", ".set", ".cnt")
 """Files that are a recording (or its header); MNE reads them."""
 COMPANION_SUFFIXES = (".vmrk", ".eeg", ".fdt")
+EYE_SUFFIXES = (".npy", ".csv")
+"""Files of eye-movement features ``(windows, eye_dims)``, uploaded beside the recording for models that use them."""
 """Files that belong to a header above: BrainVision markers and data, EEGLAB data."""
 MAX_ZIP_BYTES = 2 * 1024**3
 """Largest total uncompressed size of an uploaded zip."""
@@ -181,9 +183,32 @@ def _check_eeglab(header: Path) -> None:
             _contained(header.parent, value.strip(), header.name)
 
 
-def predict(recording: str | os.PathLike) -> dict[str, Any]:
-    """The pipeline's result for one recording file: overall ``label``/``scores`` and per-``segments`` scores."""
-    return CLASSIFIER(os.fspath(recording))
+def eye_features(files: list[str]) -> np.ndarray | None:
+    """The eye-movement features among the uploads (one ``.npy`` or comma-separated ``.csv`` of shape ``(windows,
+    eye_dims)``), required when the model was trained with them; ``None`` for other models."""
+    size = getattr(CLASSIFIER.model.config, "eye_feature_size", 0)
+    found = [Path(file) for file in files if _kind(Path(file)) in EYE_SUFFIXES]
+    if not size:
+        if found:
+            fail("upload", "files", "no eye-movement file (this model uses EEG only)", f"{[p.name for p in found]}")
+        return None
+    if len(found) != 1:
+        fail("upload", "eye features", f"one .npy or .csv file of eye-movement features (windows, {size}) beside the "
+             "recording: this model was trained with them", f"{len(found)} such files")
+    try:
+        array = (np.load(found[0], allow_pickle=False) if _kind(found[0]) == ".npy"
+                 else np.loadtxt(found[0], delimiter=",", ndmin=2))
+    except (OSError, ValueError) as error:
+        fail(found[0].name, "eye features", f"a numeric array (windows, {size})", f"{type(error).__name__}: {error}")
+    return np.asarray(array, dtype=np.float64)
+
+
+def predict(recording: str | os.PathLike, eye: np.ndarray | None = None) -> dict[str, Any]:
+    """The pipeline's result for one recording file (and, for eye models, its eye features): overall
+    ``label``/``scores`` and per-``segments`` scores."""
+    if eye is None:
+        return CLASSIFIER(os.fspath(recording))
+    return CLASSIFIER({"recording": os.fspath(recording), "eye_features": eye})
 
 
 def timeline(result: dict[str, Any]) -> Figure:
@@ -205,9 +230,10 @@ def timeline(result: dict[str, Any]) -> Figure:
     return figure
 
 
-def topomap(recording: Path, folder: Path) -> np.ndarray:
+def topomap(recording: Path, folder: Path, eye: np.ndarray | None = None) -> np.ndarray:
     """Scalp topomaps (RGBA image) of the spatial attention each electrode receives, per predicted emotion."""
-    importance = electrode_importance(CLASSIFIER.model, **recording_inputs(CLASSIFIER, recording), method="attention")
+    importance = electrode_importance(CLASSIFIER.model, **recording_inputs(CLASSIFIER, recording, eye),
+                                      method="attention")
     path = plot_topomaps(importance, folder / "topomap.png", title="Attention per electrode")
     return imread(path)
 
@@ -228,9 +254,10 @@ def analyse(files: list[str] | str | None) -> tuple[Any, Any, Any, Any]:
     with tempfile.TemporaryDirectory(prefix="moodreader-space-") as scratch:
         folder = Path(scratch)
         try:
-            recording = recording_path(files, folder)
-            result = predict(recording)
-            image = topomap(recording, folder)
+            eye = eye_features(files)
+            recording = recording_path([file for file in files if _kind(Path(file)) not in EYE_SUFFIXES], folder)
+            result = predict(recording, eye)
+            image = topomap(recording, folder, eye)
         except (ValueError, OSError) as error:
             message = f"### Could not analyse this recording\n\n{_readable(error, files, folder)}"
             return gr.update(value=message, visible=True), None, None, None
@@ -260,7 +287,8 @@ def build_demo() -> gr.Blocks:
         )
         with gr.Row():
             with gr.Column(scale=1):
-                upload = gr.File(label="EEG recording", file_count="multiple", elem_id="recording")
+                upload = gr.File(label="EEG recording (for eye-movement models also a .npy or .csv of their features)",
+                                 file_count="multiple", elem_id="recording")
                 run = gr.Button("Analyse", variant="primary", elem_id="analyse")
                 status = gr.Markdown(visible=False, elem_id="status")
             with gr.Column(scale=2):
