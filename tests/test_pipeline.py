@@ -129,7 +129,7 @@ def test_de_input_and_dict_input(pipe):
         (np.zeros((62, 400)), {}, "field 'sampling_rate'"),
         (np.zeros(10), {}, "an array of shape (10,)"),
         (np.ones((62, 400)), {"sampling_rate": 200, "segment_windows": 99}, "max_windows=8"),
-        ({"signals": [[1.0]], "de_features": [[[1.0]]]}, {}, "'signals' or 'de_features'"),
+        ({"signals": [[1.0]], "de_features": [[[1.0]]]}, {}, "one of 'signals', 'de_features' or 'recording'"),
         ("no/such/file.edf", {}, "no such file"),
     ],
 )
