@@ -3,49 +3,54 @@
 Importing the package registers :class:`MoodReaderConfig` and the model classes with the transformers Auto classes
 (``AutoConfig``, ``AutoModel``, ``AutoModelForSequenceClassification``, ``AutoModelForPreTraining``) and the feature
 extractor with ``AutoFeatureExtractor``, so saved folders load without ``trust_remote_code``; it also registers the
-``"eeg-emotion-recognition"`` pipeline.
+``"eeg-emotion-recognition"`` pipeline. Both happen when transformers' Auto classes and pipelines are imported (at
+once if they already are), so ``import moodreader_hf`` itself imports neither torch nor transformers; the classes
+below load on first use.
 """
 
-from transformers import (
-    AutoConfig,
-    AutoFeatureExtractor,
-    AutoModel,
-    AutoModelForPreTraining,
-    AutoModelForSequenceClassification,
-)
-from transformers.pipelines import PIPELINE_REGISTRY
+from __future__ import annotations
 
-from .configuration_moodreader import MoodReaderConfig
-from .feature_extraction_moodreader import MoodReaderFeatureExtractor
-from .modeling_moodreader import (
-    MoodReaderForEmotionRecognition,
-    MoodReaderForMaskedEEGModeling,
-    MoodReaderModel,
-    MoodReaderPreTrainedModel,
-)
-from .pipeline_moodreader import TASK, EEGEmotionRecognitionPipeline
+import importlib
+from typing import TYPE_CHECKING
+
+from .registration import register_on_transformers_import
+
+if TYPE_CHECKING:
+    from .configuration_moodreader import MoodReaderConfig
+    from .feature_extraction_moodreader import MoodReaderFeatureExtractor
+    from .modeling_moodreader import (
+        MoodReaderForEmotionRecognition,
+        MoodReaderForMaskedEEGModeling,
+        MoodReaderModel,
+        MoodReaderPreTrainedModel,
+    )
+    from .pipeline_moodreader import EEGEmotionRecognitionPipeline
 
 __version__ = "0.1.0"
 
-AutoConfig.register(MoodReaderConfig.model_type, MoodReaderConfig, exist_ok=True)
-AutoModel.register(MoodReaderConfig, MoodReaderModel, exist_ok=True)
-AutoModelForSequenceClassification.register(MoodReaderConfig, MoodReaderForEmotionRecognition, exist_ok=True)
-AutoModelForPreTraining.register(MoodReaderConfig, MoodReaderForMaskedEEGModeling, exist_ok=True)
-AutoFeatureExtractor.register(MoodReaderConfig, MoodReaderFeatureExtractor, exist_ok=True)
-# The pipeline's model is recorded as an Auto class: transformers resolves the recorded name with
-# getattr(transformers, name) when it reloads a custom pipeline, so only that works for a user without this package.
-if TASK not in PIPELINE_REGISTRY.get_supported_tasks():
-    PIPELINE_REGISTRY.register_pipeline(
-        TASK, pipeline_class=EEGEmotionRecognitionPipeline, pt_model=AutoModelForSequenceClassification
-    )
+_EXPORTS = {
+    "MoodReaderConfig": "configuration_moodreader",
+    "MoodReaderFeatureExtractor": "feature_extraction_moodreader",
+    "MoodReaderPreTrainedModel": "modeling_moodreader",
+    "MoodReaderModel": "modeling_moodreader",
+    "MoodReaderForMaskedEEGModeling": "modeling_moodreader",
+    "MoodReaderForEmotionRecognition": "modeling_moodreader",
+    "EEGEmotionRecognitionPipeline": "pipeline_moodreader",
+}
 
-__all__ = [
-    "MoodReaderConfig",
-    "MoodReaderFeatureExtractor",
-    "MoodReaderPreTrainedModel",
-    "MoodReaderModel",
-    "MoodReaderForMaskedEEGModeling",
-    "MoodReaderForEmotionRecognition",
-    "EEGEmotionRecognitionPipeline",
-    "__version__",
-]
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+register_on_transformers_import()

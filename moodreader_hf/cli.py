@@ -11,15 +11,57 @@ from typing import NoReturn
 
 from .validation import input_error_message
 
-COMMAND_MODULES: tuple[str, ...] = ("demo", "pretrain", "finetune", "evaluate", "simulate", "build_dataset", "build_corpus", "predict", "explain", "publish", "publish_dataset", "publish_space")
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": (
+        "demo",
+        "simulate SEED-like data (or read a SEED download), pre-train, evaluate "
+        "leave-one-subject-out and write report.json and a publishable model folder",
+    ),
+    "pretrain": (
+        "pretrain",
+        "pre-train the encoder with masked brain signal modelling (run under `accelerate "
+        "launch` for several devices)",
+    ),
+    "finetune": (
+        "finetune",
+        "fine-tune and evaluate per fold (leave-one-subject-out or within-subject); "
+        "writes report.json",
+    ),
+    "evaluate": ("evaluate", "accuracy, macro-F1 and confusion matrix of a fine-tuned model folder on a built dataset"),
+    "simulate": ("simulate", "write SIMULATED SEED-like EEG (not real data) in the SEED / SEED-V file layout"),
+    "build-dataset": ("build_dataset", "build a datasets.DatasetDict of DE window sequences (with a dataset card)"),
+    "build-corpus": (
+        "build_corpus",
+        "build a pre-training corpus (raw-signal Parquet shards + card) from EEG "
+        "recordings of any format",
+    ),
+    "predict": ("predict", "emotion scores of a recording, per segment and overall"),
+    "explain": ("explain", "electrode importance per class (and band) as scalp topomaps"),
+    "publish": ("publish", "build the Hub repo folder of a trained model (--local-dir) and/or upload it (--repo-id)"),
+    "publish-dataset": (
+        "publish_dataset",
+        "export a built dataset as a Hub dataset repo (Parquet + card) and/or upload it",
+    ),
+    "publish-space": ("publish_space", "write a Gradio Space for a model (--local-dir) and/or upload it (--repo-id)"),
+}
+"""Each subcommand: its module in :mod:`moodreader_hf.commands` and its one-line help (the module's own)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand; each command module provides ``register(subparsers)``."""
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser; each command module provides ``register(subparsers)``.
+
+    Only the module of the command named in ``argv`` is imported (all of them when ``argv`` is None): the others
+    appear in ``moodreader --help`` by their one-line help alone, so that the help and every command start without
+    importing what the other commands need (torch, transformers, MNE).
+    """
     parser = OneLineErrorParser(prog="moodreader", description="Cross-subject EEG emotion recognition.")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"moodreader_hf.commands.{name}").register(subparsers)
+    chosen = None if argv is None else next((word for word in argv if not word.startswith("-")), "")
+    for name, (module, summary) in COMMANDS.items():
+        if chosen is None or name == chosen:
+            importlib.import_module(f"moodreader_hf.commands.{module}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary, add_help=False)
     return parser
 
 
@@ -88,7 +130,8 @@ def script_main(
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``moodreader``; bad input ends with its message and exit status 2, not a traceback."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     return run_command(args.func, args, f"moodreader {args.command}")
 
 

@@ -86,10 +86,10 @@ def test_bad_input_is_refused_in_one_line(case_id, batched, workspace):
 
 
 def test_one_case_per_command_through_the_console_script(workspace):
-    from moodreader_hf.cli import COMMAND_MODULES
+    from moodreader_hf.cli import COMMANDS
 
     commands = {BY_ID[case_id].argv[0] for case_id in CONSOLE_CASES}
-    covered = {name.replace("_", "-") for name in COMMAND_MODULES}
+    covered = set(COMMANDS)
     assert covered <= commands, f"no console-script case for {sorted(covered - commands)}"
     root = workspace["root"]
     before = snapshot(str(root))

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from moodreader_hf import MoodReaderForEmotionRecognition
-from moodreader_hf.cli import COMMAND_MODULES
+from moodreader_hf.cli import COMMANDS
 from moodreader_hf.feature_extraction_moodreader import MoodReaderFeatureExtractor
 
 from .conftest import tiny_config
@@ -49,6 +49,6 @@ def test_the_python_example_runs_on_a_real_recording(physionet_edf, tmp_path, mo
 
 def test_the_readme_names_every_command_and_what_is_refused():
     text = README.read_text(encoding="utf-8")
-    for module in COMMAND_MODULES:
-        assert f"moodreader {module.replace('_', '-')}" in text, module
+    for command in COMMANDS:
+        assert f"moodreader {command}" in text, command
     assert "## What the package refuses" in text and "--no-progress" in text
