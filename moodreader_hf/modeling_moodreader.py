@@ -164,7 +164,8 @@ def check_model_inputs(
         raise ValueError("de_features: expected at least one channel, got 0.")
     if de_features is not None and eeg_signals is not None:
         expected = (batch, channels, windows * config.samples_per_window)
-        _check_shape("eeg_signals", eeg_signals, expected, f"(batch, channels, time * {config.samples_per_window})")
+        _check_shape("eeg_signals", eeg_signals, expected, f"(batch, channels, time * {config.samples_per_window})",
+                     finite=False)
     if electrode_ids is None:
         if channels != config.num_channels:
             raise ValueError(
@@ -205,15 +206,23 @@ def check_model_inputs(
             raise ValueError(f"labels: expected integer class indices in [0, {config.num_labels}), got {labels.tolist()}.")
 
 
-def _check_shape(name: str, tensor: torch.Tensor, expected: tuple[int | None, ...], dims: str) -> None:
+def _check_shape(
+    name: str, tensor: torch.Tensor, expected: tuple[int | None, ...], dims: str, finite: bool = True
+) -> None:
     if not isinstance(tensor, torch.Tensor):
         raise ValueError(f"{name}: expected a torch.Tensor of shape {dims}, got {type(tensor).__name__}.")
     fits = tensor.dim() == len(expected) and all(e is None or e == s for e, s in zip(expected, tensor.shape))
     if not fits:
         wanted = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ")"
         raise ValueError(f"{name}: expected shape {wanted} {dims}, got {tuple(tensor.shape)}.")
-    if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+    if finite and tensor.is_floating_point() and not _all_finite(tensor):
         raise ValueError(f"{name}: expected finite values, got NaN or infinite values in shape {tuple(tensor.shape)}.")
+
+
+def _all_finite(tensor: torch.Tensor) -> bool:
+    """Whether every value is finite, in one reduction when it is: a NaN or an infinity makes the sum non-finite
+    (a sum that overflows is checked element-wise)."""
+    return bool(torch.isfinite(tensor.sum())) or bool(torch.isfinite(tensor).all())
 
 
 def masked_mse(prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -288,8 +297,12 @@ class MoodReaderAttention(nn.Module):
                 scores = scores.masked_fill(~attn_mask, float("-inf"))
             weights = scores.softmax(dim=-1)
             attended = F.dropout(weights, p=dropout, training=self.training) @ value
-        else:
-            attended = F.scaled_dot_product_attention(query, key, value, attn_mask=attn_mask, dropout_p=dropout)
+        else:  # the fused kernel on (batch * <other dims>, heads, L, d): 4-D, as torch.compile needs
+            leading = query.shape[:-3]
+            if attn_mask is not None:
+                attn_mask = attn_mask.expand(*leading, 1, 1, attn_mask.shape[-1]).flatten(0, -4)
+            attended = F.scaled_dot_product_attention(query.flatten(0, -4), key.flatten(0, -4), value.flatten(0, -4),
+                                                      attn_mask=attn_mask, dropout_p=dropout).unflatten(0, leading)
         return self.output(attended.movedim(-2, axis).flatten(-2)), weights
 
 
@@ -321,16 +334,18 @@ def _axial_attention(
     weights ``(batch, <other axis>, heads, queries, keys)``."""
     query, key, value = (tensor.movedim(axis, 3) for tensor in (query, key, value))  # (batch, other, heads, L, d)
     mask = None if key_mask is None else key_mask[:, None, None, None, :]
-    weights = None
     if output_attentions:
         scores = query @ key.transpose(-1, -2) / math.sqrt(query.shape[-1])
         if mask is not None:
             scores = scores.masked_fill(~mask, float("-inf"))
         weights = scores.softmax(dim=-1)
-        attended = F.dropout(weights, p=dropout) @ value
-    else:
-        attended = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, dropout_p=dropout)
-    return attended.movedim(3, axis), weights
+        return (F.dropout(weights, p=dropout) @ value).movedim(3, axis), weights
+    batch, other = query.shape[:2]  # the fused kernel on (batch * other, heads, L, d): 4-D, as torch.compile needs
+    if mask is not None:
+        mask = mask.expand(batch, other, 1, 1, mask.shape[-1]).flatten(0, 1)
+    attended = F.scaled_dot_product_attention(query.flatten(0, 1), key.flatten(0, 1), value.flatten(0, 1),
+                                              attn_mask=mask, dropout_p=dropout)
+    return attended.unflatten(0, (batch, other)).movedim(3, axis), None
 
 
 def _apply(weights: torch.Tensor, values: torch.Tensor, axis: int) -> torch.Tensor:
@@ -352,7 +367,8 @@ class MoodReaderInterlinkedLayer(GradientCheckpointingLayer):
     temporal heads gather, across windows, what the spatial heads found for each window across the scalp. The link
     reuses the attention weights each path has already computed and takes the other path's outputs as values, so it
     adds no projection, no score and no parameter besides a learned gate ``link_gate`` per path: it costs two
-    weight-times-value products of half the heads each. ``"none"`` leaves the link out (the two paths side by
+    weight-times-value products of half the heads each. (Routing the link through the fused attention kernels instead,
+    with the other path's output as a second half of the values, measured slower on CPU at every size tried.) ``"none"`` leaves the link out (the two paths side by
     side); ``"sequential"`` runs full-width spatial attention, then full-width temporal attention on its result
     (two attention blocks with their own projections), for the ablation.
 
@@ -478,14 +494,17 @@ class MoodReaderEncoder(nn.Module):
     def forward(
         self,
         grid: torch.Tensor,
-        time_mask: torch.Tensor,
-        channel_mask: torch.Tensor,
+        time_mask: torch.Tensor | None,
+        channel_mask: torch.Tensor | None,
         output_attentions: bool = False,
         output_hidden_states: bool = False,
     ) -> _EncoderOutput:
         hidden_states = (grid,) if output_hidden_states else None
         spatial_attentions = () if output_attentions else None
         temporal_attentions = () if output_attentions else None
+        # a mask that masks nothing is dropped: attention without one takes the faster kernels
+        time_mask = None if time_mask is None or bool(time_mask.all()) else time_mask
+        channel_mask = None if channel_mask is None or bool(channel_mask.all()) else channel_mask
         for layer in self.layers:
             grid, spatial_weights, temporal_weights = layer(grid, time_mask, channel_mask, output_attentions)
             if output_hidden_states:
@@ -560,12 +579,14 @@ class MoodReaderSignalEmbeddings(MoodReaderTokenEmbeddings):
         the changes of amplitude within the input stay visible, and every montage and unit scale alike), then the
         patch's log-amplitude ``log(1 + std)`` (signal in microvolts)."""
         batch, channels, samples = eeg_signals.shape
-        centred = eeg_signals - eeg_signals.mean(dim=-1, keepdim=True)
-        scale = centred.std(dim=-1, keepdim=True, unbiased=False) + 1e-6
-        patches = (centred / scale).view(batch, channels, samples // self.patch_size, self.patch_size).transpose(1, 2)
-        amplitude = eeg_signals.view(batch, channels, samples // self.patch_size, self.patch_size).std(
-            dim=-1, unbiased=False).transpose(1, 2)[..., None]
-        return torch.cat([patches, torch.log1p(amplitude)], dim=-1)
+        centred = (eeg_signals - eeg_signals.mean(dim=-1, keepdim=True)).view(
+            batch, channels, samples // self.patch_size, self.patch_size)
+        # variances as mean square minus squared mean of the centred signal: one pass each, unlike Tensor.std
+        patch_mean = centred.mean(dim=-1, keepdim=True)
+        patch_variance = (centred.square().mean(dim=-1, keepdim=True) - patch_mean.square()).clamp_min(0.0)
+        channel_variance = (patch_variance + patch_mean.square()).mean(dim=-2, keepdim=True)
+        patches = centred / (channel_variance.sqrt() + 1e-6)
+        return torch.cat([patches, torch.log1p(patch_variance.sqrt())], dim=-1).transpose(1, 2)
 
     def content(self, eeg_signals: torch.Tensor) -> torch.Tensor:
         """Each patch's embedded features, ``(batch, patches, channels, hidden)``."""

@@ -143,6 +143,51 @@ def test_cross_link_attends_to_the_other_paths_output():
         assert bool((elsewhere > 1e-6).any()) == spreads, mode
 
 
+def reference_cross_layer(layer, grid, time_mask, channel_mask):
+    """The ``cross`` layer written from its definition with einsum and an explicit softmax: spatial heads attend
+    across electrodes, temporal heads across windows, then each path adds (gated) the other path's output attended
+    with its own weights; output projection, residual, feed-forward."""
+    batch, time, channels, _ = grid.shape
+    heads, size = layer.num_heads, layer.head_size
+    half = heads // 2
+    q, k, v = layer.query_key_value(layer.attention_norm(grid)).view(batch, time, channels, 3, heads, size).unbind(3)
+    spatial_scores = torch.einsum("btchd,btkhd->bthck", q[..., :half, :], k[..., :half, :]) / size**0.5
+    spatial_scores = spatial_scores.masked_fill(~channel_mask[:, None, None, None, :], float("-inf"))
+    temporal_scores = torch.einsum("btchd,bschd->bchts", q[..., half:, :], k[..., half:, :]) / size**0.5
+    temporal_scores = temporal_scores.masked_fill(~time_mask[:, None, None, None, :], float("-inf"))
+    spatial_weights, temporal_weights = spatial_scores.softmax(-1), temporal_scores.softmax(-1)
+
+    def across_electrodes(values):
+        return torch.einsum("bthck,btkhd->btchd", spatial_weights, values)
+
+    def across_windows(values):
+        return torch.einsum("bchts,bschd->btchd", temporal_weights, values)
+
+    spatial, temporal = across_electrodes(v[..., :half, :]), across_windows(v[..., half:, :])
+    spatial, temporal = (spatial + layer.link_gate[0] * across_electrodes(temporal),
+                         temporal + layer.link_gate[1] * across_windows(spatial))
+    merged = grid + layer.output(torch.cat([spatial, temporal], dim=-2).flatten(-2))
+    return merged + layer.feed_forward(layer.feed_forward_norm(merged))
+
+
+@pytest.mark.parametrize("output_attentions", [False, True])
+def test_the_cross_layer_computes_its_definition_with_and_without_attention_maps(output_attentions):
+    torch.manual_seed(3)
+    layer = MoodReaderModel(tiny_config(interlink="cross", num_attention_heads=4)).de_encoder.layers[0].eval()
+    with torch.no_grad():
+        layer.link_gate.copy_(torch.tensor([0.6, 1.4]))
+    grid = torch.randn(2, 5, 9, layer.num_heads * layer.head_size)
+    time_mask = torch.ones(2, 5, dtype=torch.bool)
+    time_mask[1, 3:] = False
+    channel_mask = torch.ones(2, 9, dtype=torch.bool)
+    channel_mask[0, :4] = False
+    with torch.no_grad():
+        got = layer(grid, time_mask, channel_mask, output_attentions)[0]
+        expected = reference_cross_layer(layer, grid, time_mask, channel_mask)
+    real = time_mask[:, :, None] & channel_mask[:, None, :]
+    torch.testing.assert_close(got[real], expected[real], rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize(("shape", "ratio"), [((4, 10, 62), 0.75), ((2, 3, 7), 0.5), ((5, 1, 3), 0.9)])
 def test_random_mask_covers_mask_ratio_within_one_token(shape, ratio):
     valid = torch.ones(shape, dtype=torch.bool)
