@@ -15,18 +15,20 @@ Two methods:
 Each sample counts towards one class: its label when labels are given (a dataset), otherwise the class the model
 predicts; ``"gradient"`` differentiates that class's log-probability.
 
-Positions come from MNE's standard 10-05 montage. The SEED cap's cerebellar electrodes CB1 and CB2 are not in it:
-they are drawn at the midpoint of PO9 and I1 (CB1) and of PO10 and I2 (CB2), an approximation of where the NeuroScan
-Quik-Cap places them (below O1/O2, above the inion). Electrodes absent from the input are left out of the maps.
+Positions come from MNE's standard 10-05 montage, unless the caller gives positions (those a recording's file
+holds, or a montage's): they replace the template's for the electrodes they name. The SEED cap's cerebellar
+electrodes CB1 and CB2 are not in the template: they are drawn at the midpoint of PO9 and I1 (CB1) and of PO10 and
+I2 (CB2), an approximation of where the NeuroScan Quik-Cap places them (below O1/O2, above the inion). Electrodes
+absent from the input are left out of the maps.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -201,7 +203,7 @@ def electrode_importance(
     )
 
 
-def recording_inputs(pipe: EEGEmotionRecognitionPipeline, path: str | os.PathLike,
+def recording_inputs(pipe: EEGEmotionRecognitionPipeline, path: str | os.PathLike | Mapping[str, Any],
                      eye_features: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """A recording as the pipeline sees it, cut into segments, as keyword arguments of
     :func:`electrode_importance`: normalised DE ``de_features (segments, windows, channels, bands)``,
@@ -209,13 +211,15 @@ def recording_inputs(pipe: EEGEmotionRecognitionPipeline, path: str | os.PathLik
     channels, windows * samples_per_window)`` and, given ``eye_features (windows, eye_dims)`` for an eye model, the
     normalised ``eye_features (segments, windows, eye_dims)``.
 
-    Segments have the pipeline's default length; windows after the last whole segment are dropped, unless the
-    recording is shorter than one segment (then it is one segment).
+    ``path`` is a recording file, or a dict of pipeline inputs (``{"de_features": (windows, channels, bands)}``
+    for a model trained on distributed DE, possibly with ``"eye_features"``). Segments have the pipeline's default
+    length; windows after the last whole segment are dropped, unless the recording is shorter than one segment (then
+    it is one segment).
     """
-    if eye_features is None:
-        inputs = pipe.preprocess(os.fspath(path))
-    else:
-        inputs = pipe.preprocess({"recording": os.fspath(path), "eye_features": eye_features})
+    given = dict(path) if isinstance(path, Mapping) else {"recording": os.fspath(path)}
+    if eye_features is not None:
+        given["eye_features"] = eye_features
+    inputs = pipe.preprocess(given)
     de, mask = inputs["de_features"][0].numpy(), inputs["channel_mask"].numpy()
     length = min(pipe.default_segment_windows, de.shape[0])
     count = de.shape[0] // length
@@ -231,35 +235,42 @@ def recording_inputs(pipe: EEGEmotionRecognitionPipeline, path: str | os.PathLik
     return result
 
 
-def electrode_positions(channel_names: Sequence[str]) -> dict[str, np.ndarray]:
-    """3-D head positions (metres) of ``channel_names`` from MNE's 10-05 montage, CB1/CB2 approximated.
+def electrode_positions(channel_names: Sequence[str],
+                        positions: Mapping[str, Sequence[float]] | None = None) -> dict[str, np.ndarray]:
+    """3-D head positions (metres) of ``channel_names``: from ``positions`` (name -> ``(x, y, z)`` in MNE's head
+    frame, e.g. a recording's digitised positions) for the names it holds, else from MNE's 10-05 montage, CB1/CB2
+    approximated.
 
-    Names are matched case-insensitively; an electrode that is neither in the montage nor approximated is an error.
+    Names are matched case-insensitively; an electrode that is in neither and not approximated is an error.
     """
     import mne
 
     available = set(mne.channels.get_builtin_montages())
     name = next(candidate for candidate in STANDARD_MONTAGES if candidate in available)
-    positions = mne.channels.make_standard_montage(name).get_positions()["ch_pos"]
-    by_key = {key.lower(): np.asarray(value) for key, value in positions.items()}
+    template = mne.channels.make_standard_montage(name).get_positions()["ch_pos"]
+    by_key = {key.lower(): np.asarray(value) for key, value in template.items()}
+    given = {str(key).lower(): np.asarray(value, dtype=float) for key, value in (positions or {}).items()}
     result = {}
     for channel in channel_names:
         key = channel.lower()
-        if key in by_key:
+        if key in given:
+            result[channel] = check_array(given[key], source="electrode_positions", field=f"positions[{channel!r}]",
+                                          shape=(3,), dims="(x, y, z) in metres", dtype=np.float64)
+        elif key in by_key:
             result[channel] = by_key[key]
         elif channel.upper() in APPROXIMATE_POSITIONS:
             first, second = APPROXIMATE_POSITIONS[channel.upper()]
             result[channel] = (by_key[first.lower()] + by_key[second.lower()]) / 2
         else:
-            fail("electrode_positions", "channel_names", f"electrodes of MNE's {name} montage", repr(channel))
+            fail("electrode_positions", "channel_names", f"electrodes of MNE's {name} montage, or positions for "
+                 "them (from the recording or a montage)", repr(channel))
     return result
 
 
-def _info(channel_names: Sequence[str]):
+def _info(channel_names: Sequence[str], positions: Mapping[str, Sequence[float]] | None = None):
     import mne
 
-    positions = electrode_positions(channel_names)
-    montage = mne.channels.make_dig_montage(ch_pos=positions, coord_frame="head")
+    montage = mne.channels.make_dig_montage(ch_pos=electrode_positions(channel_names, positions), coord_frame="head")
     info = mne.create_info(list(channel_names), sfreq=100.0, ch_types="eeg")
     info.set_montage(montage)
     return info
@@ -272,11 +283,13 @@ def relative_importance(values: np.ndarray) -> np.ndarray:
     return (np.asarray(values, dtype=float) / mean - 1) * 100 if mean else np.zeros_like(values, dtype=float)
 
 
-def plot_topomaps(importance: ElectrodeImportance, path: str | os.PathLike, *, title: str | None = None) -> Path:
+def plot_topomaps(importance: ElectrodeImportance, path: str | os.PathLike, *, title: str | None = None,
+                  positions: Mapping[str, Sequence[float]] | None = None) -> Path:
     """Save scalp topomaps as PNG: one row per class with samples, one column per band (plus "all bands" when
     there are several). Each map shows :func:`relative_importance` on a diverging scale shared per column and
     spanning at least ±``MIN_COLOUR_RANGE_PERCENT``, so a nearly uniform map stays pale; colours are not
-    extrapolated beyond the electrodes. Returns ``path``."""
+    extrapolated beyond the electrodes. Electrodes are drawn at ``positions`` (name -> ``(x, y, z)`` m, MNE head
+    frame) where given, else at their 10-05 template positions (:func:`electrode_positions`). Returns ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -289,7 +302,7 @@ def plot_topomaps(importance: ElectrodeImportance, path: str | os.PathLike, *, t
     rows = [index for index, count in enumerate(importance.samples) if count]
     present = np.flatnonzero(importance.present)
     names = [importance.channel_names[index] for index in present]
-    info = _info(names)
+    info = _info(names, positions)
     columns = list(importance.band_names)
     maps = importance.values[:, present, :]
     if len(columns) > 1:

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 LAYOUT_FAMILIES: dict[str, str] = {
-    "seed": "SEED", "seed-raw": "SEED", "seed-iv": "SEED-IV", "seed-v": "SEED-V", "deap": "DEAP",
+    "seed": "SEED", "seed-raw": "SEED", "seed-iv": "SEED-IV", "seed-v": "SEED-V", "seed-vii": "SEED-VII",
+    "deap": "DEAP", "faced": "FACED", "faced-de": "FACED", "dreamer": "DREAMER", "amigos": "AMIGOS",
+    "mahnob-hci": "MAHNOB-HCI",
 }  # fmt: skip
-"""Layout name -> the dataset its files come from (SEED's feature and raw layouts hold the same subjects)."""
+"""Layout name -> the dataset its files come from (a dataset's feature and raw layouts hold the same subjects)."""
 SIMULATION_MARKER = "SIMULATED.txt"
 """The file ``moodreader simulate`` writes into every folder of simulated data."""
 _SEED_PATTERN = re.compile(r"\bseed=(\d+)")

@@ -186,7 +186,8 @@ def test_parquet_keeps_declared_features(built, tmp_path):
 def test_deap_electrodes_missing_from_the_montage_are_masked(tmp_path):
     write_deap(tmp_path / "deap", subjects=(1,), samples=384 + 128 * 4)
     out = build_dataset("deap", tmp_path / "deap", tmp_path / "built", sequence_windows=2, stride=2,
-                        include_signal=True, layout_options={"target": "arousal"}, progress=False)  # fmt: skip
+                        include_signal=True, layout_options={"target": "arousal"}, montage=SEED_CHANNEL_NAMES,
+                        sampling_rate=200, progress=False)  # fmt: skip
     dataset, metadata = load_built_dataset(out)
     table = dataset["train"].with_format("numpy")[:]
     assert len(table["label"]) == 40 * 2 and dataset["train"].features["label"].num_classes == 2

@@ -17,7 +17,48 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "seed-iv": ("SEED-IV", "https://bcmi.sjtu.edu.cn/home/seed/seed-iv.html", "seed-iv-license"),
     "seed-v": ("SEED-V", "https://bcmi.sjtu.edu.cn/home/seed/seed-v.html", "seed-v-license"),
     "deap": ("DEAP", "https://www.eecs.qmul.ac.uk/mmv/datasets/deap/", "deap-eula"),
+    "faced": ("FACED", "https://www.synapse.org/Synapse:syn50614194", "cc-by-4.0"),
+    "faced-de": ("FACED", "https://www.synapse.org/Synapse:syn50614194", "cc-by-4.0"),
+    "dreamer": ("DREAMER", "https://zenodo.org/record/546113", "dreamer-eula"),
+    "amigos": ("AMIGOS", "https://www.eecs.qmul.ac.uk/mmv/datasets/amigos/", "amigos-eula"),
+    "mahnob-hci": ("MAHNOB-HCI", "https://mahnob-db.eu/hci-tagging/", "mahnob-hci-eula"),
+    "seed-vii": ("SEED-VII", "https://bcmi.sjtu.edu.cn/home/seed/seed-vii.html", "seed-vii-license"),
 }
+_OPEN_LICENCES = ("cc-by-4.0",)
+"""Licences of ``_SOURCES`` that are Hub licence identifiers (the others are a dataset's own agreement)."""
+_CITATIONS: dict[str, str] = {
+    "FACED": "J. Chen, X. Wang, C. Huang, X. Hu, X. Shen, D. Zhang. A Large Finer-grained Affective Computing EEG "
+    "Dataset. Scientific Data 10, 740 (2023). doi:10.1038/s41597-023-02650-w",
+    "DREAMER": "S. Katsigiannis, N. Ramzan. DREAMER: A Database for Emotion Recognition Through EEG and ECG Signals "
+    "From Wireless Low-cost Off-the-Shelf Devices. IEEE Journal of Biomedical and Health Informatics 22(1), 98-107 "
+    "(2018). doi:10.1109/JBHI.2017.2688239",
+    "AMIGOS": "J. A. Miranda-Correa, M. K. Abadi, N. Sebe, I. Patras. AMIGOS: A Dataset for Affect, Personality and "
+    "Mood Research on Individuals and Groups. IEEE Transactions on Affective Computing 12(2), 479-493 (2021). "
+    "doi:10.1109/TAFFC.2018.2884461",
+    "MAHNOB-HCI": "M. Soleymani, J. Lichtenauer, T. Pun, M. Pantic. A Multimodal Database for Affect Recognition and "
+    "Implicit Tagging. IEEE Transactions on Affective Computing 3(1), 42-55 (2012). doi:10.1109/T-AFFC.2011.25",
+    "SEED-VII": "W.-B. Jiang, X.-H. Liu, W.-L. Zheng, B.-L. Lu. SEED-VII: A Multimodal Dataset of Six Basic Emotions "
+    "With Continuous Labels for Emotion Recognition. IEEE Transactions on Affective Computing 16(2), 969-985 (2025)",
+}
+"""Dataset name -> the reference its authors ask users to cite."""
+_UNVERIFIED: dict[str, str] = {
+    "faced": "file layout, shapes, clip and channel order from TorchEEG and the dataset paper; the processed signal "
+    "is assumed to be in microvolts",
+    "faced-de": "file layout, shapes, clip and channel order from TorchEEG and the dataset paper; the band edges and "
+    "any smoothing of the released DE",
+    "dreamer": "the struct layout from public loaders (TorchEEG); the samples are taken as microvolts",
+    "amigos": "variable names, shapes, column and rating order from TorchEEG; whether the trials start with a "
+    "baseline; the signal is assumed to be in microvolts",
+    "mahnob-hci": "folder and file names, channel labels, the Status trigger convention and the session.xml "
+    "attributes from TorchEEG and bob.db.hci_tagging; the feltEmo codes from the database's documentation as quoted "
+    "by its users",
+    "seed-vii": "the rows of the label workbook and the alignment of the eye features from public loaders; the "
+    "feature files from the authors' extraction code (DE over 4 s windows, gamma 31-49 Hz, log2(100 * power))",
+}
+"""Layout -> what of its published structure could not be checked against a downloaded copy."""
+
+_OWN_RECORDINGS = ("events", "bids")
+"""Layouts of a user's own recordings (a label table, a BIDS dataset): no published source or licence to name."""
 
 
 def _size_category(rows: int) -> str:
@@ -34,6 +75,10 @@ def card_data(metadata: dict[str, object], features: Features, *, parquet: bool 
     simulated = bool(metadata["simulated"])
     licence = {"license": "apache-2.0"} if simulated else {"license": "other", "license_name": license_name,
                                                            "license_link": link}  # fmt: skip
+    if license_name in _OPEN_LICENCES and not simulated:
+        licence = {"license": license_name}
+    if metadata["layout"] in _OWN_RECORDINGS and not simulated:
+        name, licence = str(metadata.get("dataset_id") or name), {"license": "unknown"}
     extra: dict[str, object] = {}
     if parquet:
         extra["configs"] = [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}]
@@ -72,10 +117,33 @@ def _within_row_lines(metadata: dict[str, object]) -> list[str]:
     return [" ".join(lines), ""]
 
 
+def _coverage_lines(metadata: dict[str, object]) -> list[str]:
+    """What of the labelled signal is in rows and what was dropped."""
+    coverage = metadata.get("coverage")
+    lines = []
+    if isinstance(coverage, dict) and coverage.get("labelled"):
+        dropped = {"window_tails": "after the last whole window of a trial",
+                   "between_rows": "windows in no row (after a trial's last row, or between rows)",
+                   "short_trials": "trials shorter than one row"}  # fmt: skip
+        parts = [f"{coverage[key]:g} s {what}" for key, what in dropped.items() if coverage.get(key)]
+        lines += [f"Coverage: {coverage['in_rows']:g} s of the {coverage['labelled']:g} s of labelled signal "
+                  f"({100 * coverage['share_in_rows']:.1f} %) are in rows"
+                  + (f"; dropped: {'; '.join(parts)}." if parts else "; nothing was dropped."), ""]
+    return lines
+
+
+def _notes_lines(metadata: dict[str, object]) -> list[str]:
+    """The notes of the build: how labels, subjects and channels were read from the files."""
+    notes = metadata.get("notes") or []
+    return ["## How the files were read", "", *[f"- {note}" for note in notes], ""] if notes else []
+
+
 def card_text(metadata: dict[str, object], *, parquet: bool = False) -> str:
     """The card's body: what the data is (saying plainly when it is simulated), its columns and how to load it."""
     layout = str(metadata["layout"])
-    name, link, _ = _SOURCES.get(layout, (layout, "", ""))
+    name, link, license_name = _SOURCES.get(layout, (layout, "", ""))
+    if layout in _OWN_RECORDINGS:
+        name = str(metadata.get("dataset_id") or layout)
     simulated = bool(metadata["simulated"])
     windows, stride, seconds = metadata["sequence_windows"], metadata["stride"], metadata["window_seconds"]
     lines = [f"# {'Simulated ' if simulated else ''}{name}: DE window sequences for emotion recognition", ""]
@@ -88,17 +156,39 @@ def card_text(metadata: dict[str, object], *, parquet: bool = False) -> str:
             "emotion recognition; it exists so that the whole pipeline runs without a licensed dataset.",
             "",
         ]
+    elif layout in _OWN_RECORDINGS:
+        lines += [
+            f"Built from {'a BIDS dataset' if layout == 'bids' else 'recordings and a label table'} with "
+            f"`moodreader build-dataset {layout}`: montage, rate and "
+            "classes are the recordings' own. The recordings' owner decides their licence and what consent allows: "
+            "share this dataset only as they permit.",
+            "",
+        ]
+    elif license_name in _OPEN_LICENCES:
+        lines += [
+            f"Built from a local copy of [{name}]({link}) with `moodreader build-dataset {layout}`. {name} is "
+            f"distributed under {license_name.upper().replace('-', ' ')}: share this dataset with credit to its "
+            "authors.",
+            "",
+        ]
     else:
         lines += [
             f"Built from a local copy of [{name}]({link}) with `moodreader build-dataset {layout}`. {name} is "
             "distributed under its own licence agreement: this dataset may be shared only as that agreement allows.",
             "",
         ]
+    if name in _CITATIONS:
+        lines += [f"Cite: {_CITATIONS[name]}.", ""]
+    if layout in _UNVERIFIED and not simulated:
+        lines += [f"The loader follows {name}'s published structure; not checked against a downloaded copy when it "
+                  f"was written: {_UNVERIFIED[layout]}.", ""]
     de_origin = (
         f"computed from the signal ({metadata['method']}, {metadata['smoothing']} smoothing per trial)"
         if metadata.get("de_source") == "computed"
         else f"as distributed ({metadata['smoothing']})"
     )
+    bands = ", ".join(f"{band} ({low:g}-{high:g} Hz)" for band, (low, high) in zip(metadata["band_names"],
+                                                                                  metadata["band_edges"]))
     lines += [
         "## Rows and columns",
         "",
@@ -106,10 +196,13 @@ def card_text(metadata: dict[str, object], *, parquet: bool = False) -> str:
         f"{stride} windows and trailing windows that do not fill a row are dropped "
         f"({metadata.get('skipped_trials', 0)} trials shorter than one row were skipped). DE is {de_origin}.",
         "",
+        *_coverage_lines(metadata),
         *_within_row_lines(metadata),
         "- `subject`, `session`, `trial` (1-based), `start` (first window, 0-based)",
         f"- `de`: `(time={windows}, channels={len(metadata['channel_names'])}, bands={len(metadata['band_names'])})` "
-        f"float32, bands {', '.join(metadata['band_names'])}",
+        f"float32, bands {bands}",
+        f"- montage: {len(metadata['channel_names'])} electrodes ({', '.join(metadata['channel_names'])}); rate "
+        f"{metadata['sampling_rate']} Hz",
         "- `channel_mask`: 1 where the electrode was recorded, 0 where it is missing (its values are 0)",
     ]
     if metadata["eye_dims"]:
@@ -119,6 +212,7 @@ def card_text(metadata: dict[str, object], *, parquet: bool = False) -> str:
     lines += [
         f"- `label`: {', '.join(f'{index} = {label}' for index, label in enumerate(metadata['label_names']))}",
         "",
+        *_notes_lines(metadata),
         "## Evaluation protocol",
         "",
         "There is one split, `train`, holding every subject. Evaluate leave-one-subject-out by the `subject` column "

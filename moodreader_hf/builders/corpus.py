@@ -63,7 +63,7 @@ from .corpus_sources import (
 METADATA_FILE = "moodreader_corpus.json"
 SKIPPED_FILE = "skipped.jsonl"
 FORMAT_VERSION = 1
-RAW_LAYOUTS: tuple[str, ...] = ("seed-raw", "deap")
+RAW_LAYOUTS: tuple[str, ...] = ("seed-raw", "deap", "faced", "dreamer", "amigos", "mahnob-hci")
 """Labelled layouts whose raw recordings can feed a corpus (labels are ignored)."""
 NOTCH_FREQUENCIES: tuple[float, ...] = (50.0, 60.0)
 REQUIRED_METADATA: tuple[str, ...] = (

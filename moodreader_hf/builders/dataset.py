@@ -1,8 +1,8 @@
-"""Build a ``datasets.DatasetDict`` of DE window sequences from any published layout, and load it back.
+"""Build a ``datasets.DatasetDict`` of DE window sequences from any layout, and load it back.
 
 A built dataset is a folder::
 
-    <output_dir>/dataset_dict.json, train/     DatasetDict.save_to_disk: one split "train" holding every subject
+    <output_dir>/dataset_dict.json, train/     the save_to_disk layout: one split "train" holding every subject
     <output_dir>/README.md                     dataset card (YAML metadata + text; says when the data is simulated)
     <output_dir>/moodreader_dataset.json       the metadata :func:`load_built_dataset` checks
 
@@ -13,17 +13,25 @@ between training and evaluation. Columns (declared ``Features``):
 - ``subject``, ``session`` (strings as the dataset names them), ``trial`` (1-based), ``start`` (first window, 0-based);
 - ``de`` ``Array3D((sequence_windows, channels, bands), float32)``: DE in the montage's channel order;
 - ``channel_mask`` ``List(int8, length=channels)``: 1 = the electrode was recorded, 0 = missing (its DE and signal
-  are 0). Always written, so every built dataset has the same columns; all ones for the SEED family, 32 of 62 for
-  DEAP;
+  are 0). Always written, so every built dataset has the same columns; all ones for the SEED family;
 - ``eye`` ``Array2D((sequence_windows, eye_dims), float32)``: only for layouts with eye features (SEED-IV, SEED-V);
 - ``signal`` ``Array2D((channels, sequence_windows * samples_per_window), float32)``: only with
   ``include_signal=True`` on a raw layout; microvolts, resampled to ``sampling_rate``;
 - ``label`` ``ClassLabel(names=label_names(layout))``.
 
-For raw layouts (``seed-raw``, ``deap``) the DE is computed here by :class:`MoodReaderFeatureExtractor` (resampling,
-channel matching, DE, smoothing per trial), exactly as at inference; for DE layouts the distributed DE is reordered
-to the montage. Trials stream one at a time through ``Dataset.from_generator`` into a temporary folder that replaces
-``output_dir`` only once complete, so memory stays bounded and an interrupted build leaves the old dataset intact.
+The data decide the montage, the rate and the classes: by default the montage is the layout's own electrodes (for
+``events`` and ``bids``, every electrode some recording holds), the rate of a raw layout is its recordings' (the
+lowest, for recordings of several rates) and the classes are the layout's (for ``events`` and ``bids``, the labels).
+Bands default to SEED's five (``bands`` sets others, e.g. a slow band below 1 Hz); the metadata carry them, and the
+feature extractor and the training contract follow the metadata.
+
+For raw layouts (``seed-raw``, ``deap``, ``events``, ``bids``) the DE is computed here by
+:class:`MoodReaderFeatureExtractor` (resampling, channel matching, DE, smoothing per trial), exactly as at
+inference; for DE layouts the distributed DE is reordered to the montage. What does not fill a window or a row is
+dropped and counted (``coverage`` in the metadata and the card). Trials stream one at a time, and rows go to Arrow
+shards as they are produced (:mod:`moodreader_hf.builders.dataset_shards`), in a temporary folder that replaces
+``output_dir`` only once complete: memory stays bounded by a few batches of rows, and an interrupted build leaves
+the old dataset intact.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
+import math
 import secrets
 import shutil
 import warnings
@@ -41,19 +50,19 @@ from pathlib import Path
 import datasets
 import numpy as np
 from datasets import Array2D, Array3D, ClassLabel, Dataset, DatasetDict, Features, List, Value
-from datasets.exceptions import DatasetGenerationError
 from tqdm.auto import tqdm
 
 from .. import __version__
 from ..atomic import check_replaceable, mark_folder, new_stage, replace_folder
-from ..configuration_moodreader import BAND_EDGES, BAND_NAMES, SEED_CHANNEL_NAMES
 from ..feature_extraction_moodreader import SMOOTHINGS, MoodReaderFeatureExtractor
+from ..features import band_table
 from ..provenance import LAYOUT_FAMILIES, dataset_identity
-from ..recordings.layouts import count_files, get_layout, iter_trials, label_names, layout_channel_names
+from ..recordings.layouts import count_files, get_layout, iter_trials, label_names, layout_channel_names, survey
 from ..recordings.trial import Trial
 from ..validation import MoodReaderInputError, fail, reading
 from .card import SIMULATION_MARKER, write_dataset_card
-from .windows import check_sequence_options, iter_sequences, sequence_starts
+from .dataset_shards import ShardWriter
+from .windows import check_sequence_options, covered_windows, iter_sequences, sequence_starts
 
 METADATA_FILE = "moodreader_dataset.json"
 DATASET_KIND = "dataset"
@@ -64,6 +73,9 @@ SPLIT = "train"
 FORMAT_VERSION = 1
 WITHIN_ROW_VARIANCE_THRESHOLD = 0.05
 """Below this share of the DE's variance lying within rows, a build warns that smoothing made its rows constant."""
+DE_SAMPLING_RATE = 200
+"""Rate in Hz recorded for DE layouts whose trials do not say at which rate their DE was computed (the SEED family's
+signals are distributed at 200 Hz)."""
 REQUIRED_COLUMNS = ("subject", "session", "trial", "start", "de", "channel_mask", "label")
 REQUIRED_METADATA = (
     "format_version", "layout", "label_names", "channel_names", "band_names", "band_edges", "window_seconds",
@@ -71,15 +83,68 @@ REQUIRED_METADATA = (
 )  # fmt: skip
 _FEATURE_SMOOTHING = {"de_LDS": "lds", "de_movingAve": "moving_average"}
 _BATCH_BYTES = 64 * 2**20
+_VARIANCE_BATCH_ROWS = 1024
+
+
+class _WithinRowVariance:
+    """Sums of the DE over rows, per channel and band, for :func:`within_row_variance_share`, fed
+    ``batch_rows`` rows at a time."""
+
+    def __init__(self, batch_rows: int = _VARIANCE_BATCH_ROWS):
+        self.batch_rows = batch_rows
+        self.pending: list[np.ndarray] = []
+        self.count = 0
+        self.total = self.within = self.squares = None
+
+    def add_batch(self, de: np.ndarray) -> None:
+        """Add ``(rows, windows, channels, bands)`` DE."""
+        de = np.asarray(de, dtype=np.float64)
+        row_means = de.mean(axis=1, keepdims=True)
+        batch_within = ((de - row_means) ** 2).sum(axis=(0, 1))
+        self.within = batch_within if self.within is None else self.within + batch_within
+        self.total = de.sum(axis=(0, 1)) if self.total is None else self.total + de.sum(axis=(0, 1))
+        self.squares = (de**2).sum(axis=(0, 1)) if self.squares is None else self.squares + (de**2).sum(axis=(0, 1))
+        self.count += de.shape[0] * de.shape[1]
+
+    def add_row(self, de: np.ndarray) -> None:
+        """Add one row ``(windows, channels, bands)``; rows are summed in batches of ``batch_rows``."""
+        self.pending.append(de)
+        if len(self.pending) == self.batch_rows:
+            self.add_batch(np.stack(self.pending))
+            self.pending = []
+
+    def share(self) -> float:
+        if self.pending:
+            self.add_batch(np.stack(self.pending))
+            self.pending = []
+        variance = self.squares / self.count - (self.total / self.count) ** 2
+        recorded = variance > 1e-12
+        return float((self.within[recorded] / self.count / variance[recorded]).mean()) if recorded.any() else 0.0
 
 
 @dataclass
 class _BuildState:
-    """What the row generator learns while it streams (read after the build)."""
+    """What the row generator learns while it streams (read after the build).
+
+    ``seconds`` of the trials' signal (DE layouts: of their windows): ``labelled`` in all, ``in_rows``,
+    ``window_tails`` (after the last whole window of a trial), ``between_rows`` (windows of a trial in no row:
+    after its last row, or between rows when the stride exceeds a row), ``short_trials`` (the windows of trials
+    shorter than a row); the last four add up to ``labelled``."""
 
     skipped: list[str] = field(default_factory=list)
     subjects: set[str] = field(default_factory=set)
     trials: int = 0
+    present: np.ndarray | None = None
+    variance: _WithinRowVariance = field(default_factory=_WithinRowVariance)
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
+        ("labelled", "in_rows", "window_tails", "between_rows", "short_trials"), 0.0))  # fmt: skip
+
+    def coverage(self) -> dict[str, float]:
+        """``seconds`` rounded to milliseconds, with the share of the labelled signal that is in rows."""
+        result = {key: round(value, 3) for key, value in self.seconds.items()}
+        labelled = self.seconds["labelled"]
+        result["share_in_rows"] = round(self.seconds["in_rows"] / labelled, 6) if labelled else 0.0
+        return result
 
 
 def dataset_features(
@@ -121,6 +186,11 @@ def _is_simulated(root: Path) -> bool:
     return (folder / SIMULATION_MARKER).is_file() or (folder.parent / SIMULATION_MARKER).is_file()
 
 
+def _json_options(options: Mapping[str, object]) -> dict[str, object]:
+    """The loader's options as JSON values (paths as strings), for the metadata."""
+    return {key: str(value) if isinstance(value, Path) else value for key, value in options.items()}
+
+
 class _TrialConverter:
     """Turns a :class:`Trial` into montage-ordered DE (and signal) with the feature extractor of the build."""
 
@@ -130,19 +200,20 @@ class _TrialConverter:
         self.include_signal = include_signal
 
     def __call__(self, trial: Trial) -> dict[str, np.ndarray | None]:
+        names = list(trial.channel_names) if trial.channel_names is not None else self.names
         try:
             if trial.signal is not None:
                 inputs = self.extractor(
                     trial.signal,
                     sampling_rate=trial.sfreq,
-                    channel_names=self.names,
+                    channel_names=names,
                     on_missing="mask",
                     return_signals=self.include_signal,
                     return_tensors="np",
                 )
             else:
                 inputs = self.extractor(
-                    de_features=trial.de, channel_names=self.names, on_missing="mask", return_tensors="np"
+                    de_features=trial.de, channel_names=names, on_missing="mask", return_tensors="np"
                 )
         except ValueError as error:
             if isinstance(error, MoodReaderInputError):
@@ -155,6 +226,20 @@ class _TrialConverter:
         }
 
 
+def _count_seconds(state: _BuildState, trial: Trial, windows: int, *, sequence_windows: int, stride: int,
+                   window_seconds: float) -> None:
+    """Add a trial's seconds to ``state.seconds``: in rows, or dropped (and why)."""
+    seconds = trial.signal.shape[1] / trial.sfreq if trial.signal is not None else windows * window_seconds
+    covered = covered_windows(windows, sequence_windows, stride)
+    state.seconds["labelled"] += seconds
+    state.seconds["window_tails"] += max(seconds - windows * window_seconds, 0.0)
+    if covered:
+        state.seconds["in_rows"] += covered * window_seconds
+        state.seconds["between_rows"] += (windows - covered) * window_seconds
+    else:
+        state.seconds["short_trials"] += min(seconds, windows * window_seconds)
+
+
 def _rows(
     trials: Iterator[Trial],
     convert: _TrialConverter,
@@ -164,6 +249,7 @@ def _rows(
     sequence_windows: int,
     stride: int,
     samples_per_window: int,
+    window_seconds: float,
     with_eye: bool,
 ) -> Iterator[dict[str, object]]:
     """Stream the rows of every trial, updating the file progress bar when a new source file starts."""
@@ -173,13 +259,22 @@ def _rows(
             if current_source is not None:
                 bar.update()
             current_source = trial.source
+        state.trials += 1
+        if trial.signal is not None and trial.signal.shape[1] < trial.sfreq * window_seconds:
+            _count_seconds(state, trial, 0, sequence_windows=sequence_windows, stride=stride,
+                           window_seconds=window_seconds)
+            state.skipped.append(f"{trial.source} trial {trial.trial} (shorter than one window)")
+            continue
         converted = convert(trial)
         de = converted["de"]
-        state.trials += 1
+        _count_seconds(state, trial, de.shape[0], sequence_windows=sequence_windows, stride=stride,
+                       window_seconds=window_seconds)
         if not sequence_starts(de.shape[0], sequence_windows, stride):
             state.skipped.append(f"{trial.source} trial {trial.trial} ({de.shape[0]} windows)")
             continue
         state.subjects.add(trial.subject)
+        mask = converted["channel_mask"].astype(bool)
+        state.present = mask if state.present is None else state.present | mask
         for sequence in iter_sequences(
             de,
             sequence_windows=sequence_windows,
@@ -201,19 +296,33 @@ def _rows(
                 row["eye"] = sequence.eye
             if sequence.signal is not None:
                 row["signal"] = sequence.signal
+            state.variance.add_row(sequence.de)
             yield row
     if current_source is not None:
         bar.update()
-
-
-def _generate(rows: Iterator[dict[str, object]]) -> Iterator[dict[str, object]]:
-    yield from rows
 
 
 def _check_output_dir(output_dir: Path, kind: str = DATASET_KIND, field: str = "output_dir") -> None:
     """Refuse to replace a folder that is neither new, empty nor a ``kind`` folder this package wrote (by its
     manifest, :data:`~moodreader_hf.atomic.MARKER`: a folder holding anything else is a user's, never deleted)."""
     check_replaceable(output_dir, kind, field=field)
+
+
+def _build_rate(sampling_rate: float | None, survey_rate: int | None, first: Trial, raw: bool) -> int:
+    """The dataset's rate in Hz: the one asked for, else the recordings' (the survey's, or the first trial's), else
+    for DE layouts the rate the trials name or :data:`DE_SAMPLING_RATE`."""
+    if sampling_rate is not None:
+        valid = isinstance(sampling_rate, (int, float)) and not isinstance(sampling_rate, bool)
+        if not (valid and math.isfinite(sampling_rate) and sampling_rate >= 1 and float(sampling_rate).is_integer()):
+            fail("build_dataset", "sampling_rate", "a whole number of Hz", repr(sampling_rate))
+        return int(sampling_rate)
+    if survey_rate is not None:
+        return survey_rate
+    if first.sfreq is not None:
+        return int(math.floor(first.sfreq))
+    if raw:
+        fail(first.source, "sfreq", "the sampling rate of the trial's signal", "None")
+    return DE_SAMPLING_RATE
 
 
 def build_dataset(
@@ -228,9 +337,10 @@ def build_dataset(
     feature: str = "de_LDS",
     method: str = "stft",
     window_seconds: float = 1.0,
-    sampling_rate: int = 200,
+    sampling_rate: int | None = None,
     moving_average_window: int = 5,
-    montage: Sequence[str] = SEED_CHANNEL_NAMES,
+    montage: Sequence[str] | None = None,
+    bands: Mapping[str, Sequence[float]] | None = None,
     layout_options: Mapping[str, object] | None = None,
     simulated: bool = False,
     progress: bool = True,
@@ -239,23 +349,32 @@ def build_dataset(
 
     Args:
         layout: A layout of :mod:`moodreader_hf.recordings.layouts` (``seed``, ``seed-raw``, ``seed-iv``,
-            ``seed-v``, ``deap``).
-        root: The dataset's download folder (or a folder written by ``moodreader simulate``).
+            ``seed-v``, ``deap``, ``events``, ``bids``, ...).
+        root: The dataset's download folder (or a folder written by ``moodreader simulate``, or your recordings).
         output_dir: Where the built dataset goes; replaced atomically if it holds an older build.
         sequence_windows: DE windows per row.
         stride: Windows between the starts of consecutive rows of a trial (``stride = sequence_windows``: no overlap).
-            Trailing windows that do not fill a row are dropped; a trial shorter than one row is skipped (counted
-            in a warning and in the metadata).
+            Windows that do not fill a row are dropped and a trial shorter than one row is skipped; both are
+            counted (``coverage`` in the metadata, and a warning for skipped trials).
         include_signal: Also store the raw signal of each row (raw layouts only).
         smoothing: Raw layouts: ``"lds"``, ``"moving_average"`` or ``"none"``, applied per trial to the computed DE.
         feature: DE layouts with a choice (SEED, SEED-IV): ``"de_LDS"`` or ``"de_movingAve"``.
         method: Raw layouts: DE method, ``"stft"`` (SEED recipe) or ``"filterbank"``.
-        window_seconds: Raw layouts: DE window length in seconds (DE layouts use the dataset's).
+        window_seconds: Raw layouts: DE window length in seconds (DE layouts use the dataset's). A trial's samples
+            after its last whole window are dropped (counted in ``coverage``).
         sampling_rate: Raw layouts: rate in Hz the signal is resampled to before the DE (and for ``signal``).
+            Default: the recordings' own rate (the lowest, when they differ); DE layouts record the rate their DE
+            was computed at.
         moving_average_window: Windows of the moving average when ``smoothing="moving_average"``.
         montage: Electrode names of the channel axis; a recording's channels are matched to it by name, and
-            electrodes it lacks are zero with ``channel_mask`` 0.
-        layout_options: Further options of the layout's loader (e.g. DEAP's ``target``, SEED-V's ``with_eye``).
+            electrodes it lacks are zero with ``channel_mask`` 0. Default: the layout's electrodes (``events`` and
+            ``bids``: every electrode some recording holds).
+        bands: ``name -> (low, high)`` in Hz of the DE bands, in order (default SEED's delta 1-4, theta 4-8,
+            alpha 8-14, beta 14-31, gamma 31-50). Raw layouts compute them: a band needs at least one frequency bin
+            of the window (``1 / window_seconds`` Hz apart with ``method="stft"``), so a 0.1-1 Hz band needs 10 s
+            windows. DE layouts only declare the bands of the distributed DE (as many as its files hold).
+        layout_options: Further options of the layout's loader (e.g. DEAP's ``target``, SEED-V's ``with_eye``,
+            ``events``' ``labels`` and ``classes``, ``bids``' ``task``, ``label_column`` and ``label_map``).
         simulated: Mark the dataset as simulated. A ``root`` written by the simulator (with ``SIMULATED.txt``) is
             marked simulated whatever this says.
         progress: Show a progress bar over the files read.
@@ -263,22 +382,30 @@ def build_dataset(
     check_sequence_options(sequence_windows, stride)
     if smoothing not in SMOOTHINGS:
         fail("build_dataset", "smoothing", f"one of {SMOOTHINGS}", repr(smoothing))
+    band_names, band_edges = band_table(bands if bands is not None else get_layout(layout).bands, "build_dataset")
     root, output_dir = Path(root), Path(output_dir)
     _check_output_dir(output_dir)
     options = _loader_options(layout, feature, layout_options)
-    names = label_names(layout, **{k: v for k, v in options.items() if k != "feature"})
-    trials = iter_trials(layout, root, **options)
+    plan = survey(layout, root, **options)
+    if plan is not None:
+        names, trials = plan.label_names, plan.trials()
+    else:
+        names = label_names(layout, **{k: v for k, v in options.items() if k != "feature"})
+        trials = iter_trials(layout, root, **options)
     first = next(trials, None)
     if first is None:
         fail(str(root), "trials", f"at least one trial in the '{layout}' layout", "none")
+    files = len(plan.recordings) if plan is not None else count_files(layout, root)
     raw = first.signal is not None
     if include_signal and not raw:
         fail("build_dataset", "include_signal", f"False for the '{layout}' layout (it holds DE, not signals)", True)
+    montage = tuple(montage) if montage is not None else (plan.channel_names if plan else layout_channel_names(layout))
+    rate = _build_rate(sampling_rate, plan.sampling_rate if plan else None, first, raw)
     try:
         extractor = MoodReaderFeatureExtractor(
-            sampling_rate=sampling_rate,
+            sampling_rate=rate,
             channel_names=list(montage),
-            band_edges=BAND_EDGES,
+            band_edges=band_edges,
             window_seconds=window_seconds if raw else first.window_seconds,
             method=method,
             smoothing=smoothing if raw else "none",
@@ -293,21 +420,18 @@ def build_dataset(
     features = dataset_features(
         names,
         channels=len(montage),
-        bands=len(BAND_EDGES),
+        bands=len(band_edges),
         sequence_windows=sequence_windows,
         eye_dims=eye_dims,
         signal_samples=sequence_windows * samples_per_window,
     )
-    row_bytes = 4 * sequence_windows * (len(montage) * (len(BAND_EDGES) + samples_per_window) + eye_dims)
-    token = secrets.token_hex(4)
+    row_bytes = 4 * sequence_windows * (len(montage) * (len(band_edges) + samples_per_window) + eye_dims)
     stage = new_stage(output_dir, "tmp", hidden=False)
-    cache = new_stage(output_dir, "cache", hidden=False)
+    writer = ShardWriter(stage / SPLIT, features, row_bytes=row_bytes, split=SPLIT,
+                         batch_rows=max(1, min(1000, _BATCH_BYTES // row_bytes)))
     state = _BuildState()
-    bars_were_enabled = datasets.is_progress_bar_enabled()
-    datasets.disable_progress_bars()
     try:
-        with tqdm(total=count_files(layout, root), desc=f"Building {layout} dataset", unit="file",
-                  disable=not progress) as bar:  # fmt: skip
+        with tqdm(total=files, desc=f"Building {layout} dataset", unit="file", disable=not progress) as bar:
             rows = _rows(
                 itertools.chain([first], trials),
                 _TrialConverter(layout, extractor, include_signal),
@@ -316,42 +440,29 @@ def build_dataset(
                 sequence_windows=sequence_windows,
                 stride=stride,
                 samples_per_window=samples_per_window,
+                window_seconds=float(extractor.window_seconds),
                 with_eye=bool(eye_dims),
             )
-            first_row = next(rows, None)
-            if first_row is None:
-                fail(str(root), "trials", f"at least one trial of {sequence_windows} windows (--sequence-windows) to "
-                     "make a row", f"{state.trials} trials, all shorter"
-                     + (f" (first: {state.skipped[0]})" if state.skipped else ""))
-            rows = itertools.chain([first_row], rows)
-            try:
-                dataset = Dataset.from_generator(
-                    _generate,
-                    features=features,
-                    cache_dir=str(cache),
-                    gen_kwargs={"rows": rows},
-                    fingerprint=token,
-                    writer_batch_size=max(1, min(1000, _BATCH_BYTES // row_bytes)),
-                )
-            except DatasetGenerationError as error:
-                if isinstance(error.__cause__, MoodReaderInputError):
-                    raise error.__cause__ from None
-                raise
-        if len(dataset) == 0:
-            fail(str(root), "trials", f"at least one trial of {sequence_windows} windows", "only shorter trials")
-        within_row_share = within_row_variance_share(dataset)
-        DatasetDict({SPLIT: dataset}).save_to_disk(str(stage))
+            for row in rows:
+                writer.write(row)
+        if state.present is None:
+            fail(str(root), "trials", f"at least one trial of {sequence_windows} windows (--sequence-windows) to "
+                 "make a row", f"{state.trials} trials, all shorter"
+                 + (f" (first: {state.skipped[0]})" if state.skipped else ""))
+        num_rows, num_bytes = writer.close(fingerprint=secrets.token_hex(4))
+        (stage / "dataset_dict.json").write_text(json.dumps({"splits": [SPLIT]}))
+        within_row_share = state.variance.share()
         metadata = {
             "format_version": FORMAT_VERSION,
             "layout": layout,
-            "dataset_id": dataset_identity(LAYOUT_FAMILIES.get(layout, layout), root),
-            "layout_options": dict(options),
+            "dataset_id": plan.dataset_id if plan else dataset_identity(LAYOUT_FAMILIES.get(layout, layout), root),
+            "layout_options": _json_options(options),
             "label_names": list(names),
             "channel_names": list(montage),
-            "band_names": list(BAND_NAMES),
-            "band_edges": [list(edge) for edge in BAND_EDGES],
+            "band_names": list(band_names),
+            "band_edges": [list(edge) for edge in band_edges],
             "window_seconds": float(extractor.window_seconds),
-            "sampling_rate": sampling_rate,
+            "sampling_rate": rate,
             "sequence_windows": sequence_windows,
             "stride": stride,
             "de_source": "computed" if raw else "distributed",
@@ -361,27 +472,26 @@ def build_dataset(
             "eye_dims": eye_dims,
             "include_signal": include_signal,
             "samples_per_window": samples_per_window or None,
-            "missing_channels": [name for name, present in zip(montage, dataset[0]["channel_mask"]) if not present],
+            "missing_channels": [name for name, present in zip(montage, state.present) if not present],
             "simulated": bool(simulated) or _is_simulated(root),
-            "num_rows": len(dataset),
+            "num_rows": num_rows,
             "within_row_variance_share": within_row_share,
             "within_row_variance_threshold": WITHIN_ROW_VARIANCE_THRESHOLD,
-            "num_bytes": int(dataset.data.nbytes),
+            "num_bytes": num_bytes,
             "subjects": sorted(state.subjects, key=lambda name: (len(name), name)),
             "num_trials": state.trials,
             "skipped_trials": len(state.skipped),
+            "coverage": state.coverage(),
+            "notes": list(plan.notes) if plan else [],
             "split": f"one split '{SPLIT}' with every subject; evaluate leave-one-subject-out on the 'subject' column",
             "moodreader_version": __version__,
         }
         (stage / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
         write_dataset_card(stage / "README.md", metadata, features)
-        del dataset
         mark_folder(stage, DATASET_KIND)
         replace_folder(stage, output_dir)
     finally:
-        if bars_were_enabled:
-            datasets.enable_progress_bars()
-        shutil.rmtree(cache, ignore_errors=True)
+        writer.abort()
         shutil.rmtree(stage, ignore_errors=True)
     if within_row_share < WITHIN_ROW_VARIANCE_THRESHOLD:
         warnings.warn(
@@ -399,22 +509,14 @@ def build_dataset(
     return output_dir
 
 
-def within_row_variance_share(dataset: Dataset, batch_rows: int = 1024) -> float:
+def within_row_variance_share(dataset: Dataset, batch_rows: int = _VARIANCE_BATCH_ROWS) -> float:
     """Share of the DE's variance (per channel and band, then averaged) that lies within rows, over time, rather
-    than between rows: near 0 when smoothing has made every row constant. Read in batches of ``batch_rows``."""
-    count = 0
-    total = within = squares = None
+    than between rows: near 0 when smoothing has made every row constant. Read in batches of ``batch_rows`` (a
+    build computes the same sums while it writes)."""
+    variance = _WithinRowVariance(batch_rows)
     for start in range(0, len(dataset), batch_rows):
-        de = np.asarray(dataset.with_format("numpy")[start : start + batch_rows]["de"], dtype=np.float64)
-        row_means = de.mean(axis=1, keepdims=True)
-        batch_within = ((de - row_means) ** 2).sum(axis=(0, 1))
-        within = batch_within if within is None else within + batch_within
-        total = de.sum(axis=(0, 1)) if total is None else total + de.sum(axis=(0, 1))
-        squares = (de**2).sum(axis=(0, 1)) if squares is None else squares + (de**2).sum(axis=(0, 1))
-        count += de.shape[0] * de.shape[1]
-    variance = squares / count - (total / count) ** 2
-    recorded = variance > 1e-12
-    return float((within[recorded] / count / variance[recorded]).mean()) if recorded.any() else 0.0
+        variance.add_batch(dataset.with_format("numpy")[start : start + batch_rows]["de"])
+    return variance.share()
 
 
 def _is_count(value: object, minimum: int) -> bool:

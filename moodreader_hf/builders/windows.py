@@ -41,6 +41,15 @@ def sequence_starts(n_windows: int, sequence_windows: int, stride: int) -> range
     return range(0, max(n_windows - sequence_windows + 1, 0), stride)
 
 
+def covered_windows(n_windows: int, sequence_windows: int, stride: int) -> int:
+    """How many of a trial's ``n_windows`` windows lie in at least one of its rows (:func:`sequence_starts`): the
+    rest are dropped, after the last row or, when ``stride > sequence_windows``, between rows."""
+    starts = sequence_starts(n_windows, sequence_windows, stride)
+    if not starts:
+        return 0
+    return (len(starts) - 1) * min(stride, sequence_windows) + sequence_windows
+
+
 def iter_sequences(
     de: np.ndarray,
     *,

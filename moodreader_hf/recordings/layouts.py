@@ -1,8 +1,11 @@
 """Registry of the published dataset layouts, so builders and the CLI pick a loader by name.
 
 Names: ``"seed"`` (SEED DE features), ``"seed-raw"`` (SEED preprocessed signal), ``"seed-iv"``, ``"seed-v"``,
-``"deap"``. Options (``feature``, ``with_eye``, ``target``, ``threshold``) are the keyword arguments of the layout's
-loader; :func:`label_names` takes the same options, so ``target`` names DEAP's classes.
+``"deap"``, ``"faced"`` (FACED processed signal), ``"faced-de"`` (FACED's released DE), ``"dreamer"``, ``"amigos"``,
+``"mahnob-hci"``, ``"seed-vii"``; ``"events"`` (your recordings and a label table) and ``"bids"`` (a BIDS dataset),
+whose electrodes, classes and rate depend on the files and are read by :func:`survey`. Options (``feature``,
+``with_eye``, ``target``, ``threshold``, ``labels``, ``task``, ...) are the keyword arguments of the layout's loader;
+:func:`label_names` takes the same options, so ``target`` names DEAP's classes.
 """
 
 from __future__ import annotations
@@ -14,10 +17,32 @@ from pathlib import Path
 
 from ..configuration_moodreader import SEED_CHANNEL_NAMES
 from ..validation import fail
+from .amigos import AMIGOS_CHANNEL_NAMES, AMIGOS_TRIALS, amigos_files, amigos_label_names, iter_amigos
+from .bids import bids_label_names, iter_bids, survey_bids
 from .deap import DEAP_CHANNEL_NAMES, DEAP_TRIALS, deap_files, deap_label_names, iter_deap
+from .dreamer import (
+    DREAMER_CHANNEL_NAMES,
+    DREAMER_CLIPS,
+    DREAMER_SUBJECTS,
+    dreamer_files,
+    dreamer_label_names,
+    iter_dreamer,
+)
+from .events import Survey, events_label_names, iter_events, recording_files, survey_events
+from .faced import (
+    FACED_CHANNEL_NAMES,
+    FACED_CLIPS,
+    faced_de_files,
+    faced_files,
+    faced_label_names,
+    iter_faced,
+    iter_faced_de,
+)
+from .mahnob import MAHNOB_CHANNEL_NAMES, iter_mahnob, mahnob_files, mahnob_label_names
 from .seed import SEED_LABEL_NAMES, iter_seed_features, iter_seed_raw, read_seed_labels, seed_session_files
 from .seed_iv import SEED_IV_LABEL_NAMES, SEED_IV_TRIALS, iter_seed_iv, seed_iv_session_files
 from .seed_v import SEED_V_LABEL_NAMES, SEED_V_TRIALS, iter_seed_v, seed_v_files
+from .seed_vii import SEED_VII_LABEL_NAMES, SEED_VII_VIDEOS, iter_seed_vii, seed_vii_files
 from .trial import Trial
 
 
@@ -32,7 +57,11 @@ class Layout:
         files: ``files(root)``: the data files the loader reads, in order (one file is read at a time).
         trials_per_file: ``trials_per_file(root)``: how many trials each file holds.
         label_names: ``label_names(**options)``: class names, indexed by ``Trial.label``.
-        channel_names: Electrode names of the channel axis of the trials' ``de`` / ``signal``.
+        channel_names: Electrode names of the channel axis of the trials' ``de`` / ``signal`` (empty when the files
+            decide them).
+        survey: For layouts whose electrodes, classes and rate depend on the files: ``survey(root, **options)``
+            reads them (and checks the labels) before a build; ``None`` for the published layouts.
+        bands: Distributed-DE layouts whose bands are not SEED's five: ``name -> (low, high)`` Hz of the files' DE.
     """
 
     name: str
@@ -42,6 +71,13 @@ class Layout:
     trials_per_file: Callable[[Path], int]
     label_names: Callable[..., tuple[str, ...]]
     channel_names: tuple[str, ...]
+    survey: Callable[..., Survey] | None = None
+    bands: dict[str, tuple[float, float]] | None = None
+
+
+def _per_label_table(root: Path) -> int:
+    fail(f"layout at {root}", "trials_per_file", "a layout with a fixed number of trials per file",
+         "a layout whose labels decide it (recordings.layouts.survey counts its spans)")
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -92,6 +128,87 @@ LAYOUTS: dict[str, Layout] = {
             label_names=lambda target="valence", **_: deap_label_names(target),
             channel_names=DEAP_CHANNEL_NAMES,
         ),
+        Layout(
+            name="faced",
+            description="FACED Processed_data/: 30-channel signal at 250 Hz (DE computed by us), 9 emotions or 3 "
+            "valence classes (target)",
+            iterate=iter_faced,
+            files=faced_files,
+            trials_per_file=lambda root: FACED_CLIPS,
+            label_names=lambda target="emotion", **_: faced_label_names(target),
+            channel_names=FACED_CHANNEL_NAMES,
+        ),
+        Layout(
+            name="faced-de",
+            description="FACED EEG_Features/DE/: the released DE, 1 s windows, 9 emotions or 3 valence classes",
+            iterate=iter_faced_de,
+            files=faced_de_files,
+            trials_per_file=lambda root: FACED_CLIPS,
+            label_names=lambda target="emotion", **_: faced_label_names(target),
+            channel_names=FACED_CHANNEL_NAMES,
+        ),
+        Layout(
+            name="dreamer",
+            description="DREAMER.mat: 14-channel Emotiv signal at 128 Hz, thresholded 1-5 ratings, 2 classes",
+            iterate=iter_dreamer,
+            files=dreamer_files,
+            trials_per_file=lambda root: DREAMER_SUBJECTS * DREAMER_CLIPS,
+            label_names=lambda target="valence", **_: dreamer_label_names(target),
+            channel_names=DREAMER_CHANNEL_NAMES,
+        ),
+        Layout(
+            name="amigos",
+            description="AMIGOS data_preprocessed/: 14-channel Emotiv signal at 128 Hz, short (or long) videos, "
+            "thresholded 1-9 ratings, 2 classes",
+            iterate=iter_amigos,
+            files=amigos_files,
+            trials_per_file=lambda root: AMIGOS_TRIALS,
+            label_names=lambda target="valence", **_: amigos_label_names(target),
+            channel_names=AMIGOS_CHANNEL_NAMES,
+        ),
+        Layout(
+            name="mahnob-hci",
+            description="MAHNOB-HCI Sessions/: 32-channel BDF at 256 Hz over the stimulus, felt emotion (9 "
+            "classes) or thresholded valence / arousal from session.xml",
+            iterate=iter_mahnob,
+            files=mahnob_files,
+            trials_per_file=lambda root: 1,
+            label_names=lambda target="emotion", **_: mahnob_label_names(target),
+            channel_names=MAHNOB_CHANNEL_NAMES,
+        ),
+        Layout(
+            name="seed-vii",
+            description="SEED-VII EEG_features/ (+ EYE_features/): DE, 4 s windows, 7 classes",
+            iterate=iter_seed_vii,
+            files=seed_vii_files,
+            trials_per_file=lambda root: SEED_VII_VIDEOS,
+            label_names=lambda **_: SEED_VII_LABEL_NAMES,
+            channel_names=SEED_CHANNEL_NAMES,
+            bands={"delta": (1.0, 4.0), "theta": (4.0, 8.0), "alpha": (8.0, 14.0), "beta": (14.0, 31.0),
+                   "gamma": (31.0, 49.0)},  # the authors' extraction code (935963004/MAET): gamma ends at 49 Hz
+        ),
+        Layout(
+            name="events",
+            description="your recordings (any format MNE reads) and a label table (--labels: file, onset, duration, "
+            "label[, subject, session, trial]); montage, rate and classes from the files",
+            iterate=iter_events,
+            files=recording_files,
+            trials_per_file=_per_label_table,
+            label_names=events_label_names,
+            channel_names=(),
+            survey=survey_events,
+        ),
+        Layout(
+            name="bids",
+            description="a BIDS EEG dataset (--task; labels from events.tsv, read with mne-bids); montage, rate and "
+            "classes from the files",
+            iterate=iter_bids,
+            files=recording_files,
+            trials_per_file=_per_label_table,
+            label_names=bids_label_names,
+            channel_names=(),
+            survey=survey_bids,
+        ),
     )
 }
 
@@ -126,6 +243,19 @@ def label_names(layout: str, **options: object) -> tuple[str, ...]:
 def layout_channel_names(layout: str) -> tuple[str, ...]:
     """Electrode names of the channel axis of the layout's trials (SEED montage, or DEAP's 32 channels)."""
     return get_layout(layout).channel_names
+
+
+def survey(layout: str, root: str | Path, **options: object) -> Survey | None:
+    """What the files at ``root`` hold (electrodes, classes, rate, labelled spans) for a layout whose files decide
+    them (``events``, ``bids``), checked before any samples are read; ``None`` for the published layouts."""
+    chosen = get_layout(layout)
+    if chosen.survey is None:
+        return None
+    parameters = inspect.signature(chosen.iterate).parameters.values()
+    for parameter in parameters:
+        if parameter.name != "root" and parameter.default is inspect.Parameter.empty and parameter.name not in options:
+            fail(f"layout '{chosen.name}'", parameter.name, "a value for this option of the layout", "none")
+    return chosen.survey(Path(root), **_checked(chosen, options))
 
 
 def count_files(layout: str, root: str | Path) -> int:

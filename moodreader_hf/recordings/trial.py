@@ -22,6 +22,8 @@ class Trial:
         sfreq: Sampling rate of ``signal`` in Hz, or ``None``.
         window_seconds: Length in seconds of one DE window.
         source: The file the trial was read from, for messages.
+        channel_names: Electrode of each row of ``signal`` / of the channel axis of ``de`` when it differs from
+            trial to trial (recordings of several montages); ``None``: the layout's ``channel_names``.
     """
 
     subject: str
@@ -34,3 +36,4 @@ class Trial:
     sfreq: float | None = None
     window_seconds: float = 1.0
     source: str = ""
+    channel_names: tuple[str, ...] | None = None
