@@ -4,6 +4,8 @@ features normalised on the training subjects only, and inference through the pip
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
 import sys
 
 import numpy as np
@@ -45,7 +47,8 @@ def test_eye_statistics_come_from_training_subjects_only(eye_run):
     subjects, eye = rows["subject"].astype(str), rows["eye"].astype(np.float64)
     for fold in report["folds"]:
         extractor = MoodReaderFeatureExtractor.from_pretrained(folder / "run" / fold["model"])
-        training = eye[np.isin(subjects, fold["train_subjects"])].reshape(-1, 33)
+        training = eye[np.isin(subjects, fold["train_subjects"] + fold["validation_subjects"])].reshape(-1, 33)
+        assert fold["test_subject"] not in fold["train_subjects"] + fold["validation_subjects"]
         np.testing.assert_allclose(extractor.eye_mean, training.mean(axis=0), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(extractor.eye_std, np.maximum(training.std(axis=0), 1e-3), rtol=1e-5, atol=1e-6)
         assert not np.allclose(extractor.eye_mean, eye.reshape(-1, 33).mean(axis=0), rtol=1e-5)
@@ -89,18 +92,63 @@ def test_evaluation_and_pipeline_normalise_eye_features_as_training_did(eye_run)
     assert (REPO / "modeling" / "moodreader-seed-v.yaml").is_file()
 
 
+def direct_scores(model_dir, row) -> dict[str, float]:
+    """Class probabilities of one dataset row by a direct model call, normalised by hand with the saved statistics."""
+    model = MoodReaderForEmotionRecognition.from_pretrained(model_dir).eval()
+    extractor = MoodReaderFeatureExtractor.from_pretrained(model_dir)
+    de = (row["de"] - np.array(extractor.de_mean)) / np.array(extractor.de_std)
+    eye = (row["eye"] - np.array(extractor.eye_mean)) / np.array(extractor.eye_std)
+    with torch.no_grad():
+        probabilities = model(de_features=torch.tensor(de, dtype=torch.float32)[None],
+                              eye_features=torch.tensor(eye, dtype=torch.float32)[None]).logits.softmax(-1)[0]
+    return {model.config.id2label[index]: value for index, value in enumerate(probabilities.tolist())}
+
+
+def test_predict_and_explain_take_de_and_eye_feature_files(eye_run, tmp_path):
+    folder, dataset, report = eye_run
+    model_dir = folder / "run" / report["folds"][0]["model"]
+    row = load_built_dataset(dataset)[0]["train"].with_format("numpy")[0]
+    np.savez(tmp_path / "de.npz", de_features=row["de"])
+    np.save(tmp_path / "eye.npy", row["eye"])
+    done = subprocess.run([sys.executable, "-m", "moodreader_hf.cli", "predict", str(tmp_path / "de.npz"), "--model",
+                           str(model_dir), "--eye-features", str(tmp_path / "eye.npy"), "--json"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert {entry["label"]: entry["score"] for entry in result["scores"]} == pytest.approx(
+        direct_scores(model_dir, row), rel=1e-5)
+    done = subprocess.run([sys.executable, "-m", "moodreader_hf.cli", "predict", str(tmp_path / "de.npz"), "--model",
+                           str(model_dir)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2 and "eye_features" in done.stderr and "Traceback" not in done.stderr
+    done = subprocess.run([sys.executable, "-m", "moodreader_hf.cli", "explain", str(tmp_path / "de.npz"), "--model",
+                           str(model_dir), "--eye-features", str(tmp_path / "eye.npy"), "--method", "gradient",
+                           "--output", str(tmp_path / "map.png"), "--json", str(tmp_path / "map.json")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    values = np.array(json.loads((tmp_path / "map.json").read_text())["values"], dtype=float)
+    assert (tmp_path / "map.png").stat().st_size > 10_000 and np.isfinite(values[~np.isnan(values)]).all()
+    assert np.count_nonzero(~np.isnan(values)) > 0
+
+
 def test_the_space_of_an_eye_model_asks_for_what_it_needs(eye_run, tmp_path):
     """A SEED-V model needs eye features and, trained on SEED-V's distributed DE, refuses raw recordings: its Space
-    says so for an upload without eye features and for a recording with them."""
+    says so for an upload without eye features and for a recording with them, and scores an .npz of DE (with the eye
+    features inside or beside it) as a direct model call does."""
     pytest.importorskip("gradio", reason="gradio is the optional [space] extra")
     import mne
 
     from moodreader_hf.configuration_moodreader import SEED_CHANNEL_NAMES
     from moodreader_hf.space import build_space
 
-    folder, _, report = eye_run
-    space = build_space(folder / "run" / report["folds"][0]["model"], tmp_path / "space", copy_model=True,
-                        example_seconds=8.0)
+    folder, dataset, report = eye_run
+    model_dir = folder / "run" / report["folds"][0]["model"]
+    space = build_space(model_dir, tmp_path / "space", copy_model=True, example_seconds=8.0)
+    row = load_built_dataset(dataset)[0]["train"].with_format("numpy")[0]
+    archive = tmp_path / "features.npz"
+    np.savez(archive, de_features=row["de"], eye_features=row["eye"])
+    np.savez(tmp_path / "de_only.npz", de_features=row["de"])
+    eye_file = tmp_path / "eye.csv"
+    np.savetxt(eye_file, row["eye"], delimiter=",")
     raw = mne.io.RawArray(2e-5 * np.random.default_rng(0).standard_normal((62, 200 * 16)),
                           mne.create_info(list(SEED_CHANNEL_NAMES), 200.0, "eeg"), verbose="error")
     recording = tmp_path / "recording.edf"
@@ -116,6 +164,11 @@ def test_the_space_of_an_eye_model_asks_for_what_it_needs(eye_run, tmp_path):
         assert scores is None and "one .npy or .csv file of eye-movement features (windows, 33)" in status["value"]
         status, scores, _, _ = app.analyse([str(recording), str(eye)])
         assert scores is None and "computed as" in status["value"] and "got raw signals" in status["value"]
+        status, scores, timeline, image = app.analyse([str(archive)])
+        assert status["visible"] is False and image.ndim == 3 and timeline is not None
+        assert scores == pytest.approx(direct_scores(model_dir, row), rel=1e-5)
+        status, scores, _, _ = app.analyse([str(tmp_path / "de_only.npz"), str(eye_file)])
+        assert scores == pytest.approx(direct_scores(model_dir, row), rel=1e-5)
     finally:
         sys.path.remove(str(space))
         for name in [name for name in sys.modules if name.startswith("moodreader_explain")]:

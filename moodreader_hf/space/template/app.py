@@ -12,6 +12,10 @@ several files (BrainVision ``.vhdr`` + ``.vmrk`` + ``.eeg``, EEGLAB ``.set`` + `
 selected together, or as one ``.zip`` holding them. Or one of the bundled examples: short SIMULATED recordings (a
 seeded generator of SEED-like EEG, not real EEG) whose file names say which emotion the generator planted.
 
+A model trained on a dataset's distributed DE (SEED-V) refuses raw recordings: it takes an ``.npz`` archive holding
+``de_features (windows, channels, bands)`` in the model's montage order. Eye-movement models also need
+``eye_features (windows, eye_dims)``: in that archive, or as a ``.npy`` / ``.csv`` uploaded beside the recording.
+
 Outputs: the overall emotion with every class's score, the scores of each segment over time, and scalp topomaps of
 the spatial attention each electrode receives (``moodreader_explain/importance.py``, a copy of the module the
 ``moodreader explain`` command uses), one per predicted emotion. A file that cannot be read gives a message in the
@@ -46,9 +50,12 @@ EXAMPLES = HERE / "examples"
 RECORDING_SUFFIXES = (".edf", ".bdf", ".fif", ".fif.gz", ".vhdr", ".set", ".cnt")
 """Files that are a recording (or its header); MNE reads them."""
 COMPANION_SUFFIXES = (".vmrk", ".eeg", ".fdt")
+"""Files that belong to a header above: BrainVision markers and data, EEGLAB data."""
 EYE_SUFFIXES = (".npy", ".csv")
 """Files of eye-movement features ``(windows, eye_dims)``, uploaded beside the recording for models that use them."""
-"""Files that belong to a header above: BrainVision markers and data, EEGLAB data."""
+FEATURE_SUFFIX = ".npz"
+"""An archive of DE features (``de_features (windows, channels, bands)``, optionally ``eye_features``), uploaded
+instead of a recording for models trained on a dataset's distributed DE (they refuse raw recordings)."""
 MAX_ZIP_BYTES = 2 * 1024**3
 """Largest total uncompressed size of an uploaded zip."""
 
@@ -203,12 +210,43 @@ def eye_features(files: list[str]) -> np.ndarray | None:
     return np.asarray(array, dtype=np.float64)
 
 
-def predict(recording: str | os.PathLike, eye: np.ndarray | None = None) -> dict[str, Any]:
-    """The pipeline's result for one recording file (and, for eye models, its eye features): overall
-    ``label``/``scores`` and per-``segments`` scores."""
-    if eye is None:
-        return CLASSIFIER(os.fspath(recording))
-    return CLASSIFIER({"recording": os.fspath(recording), "eye_features": eye})
+def feature_archive(files: list[str]) -> dict[str, np.ndarray] | None:
+    """The DE features of an uploaded ``.npz`` (``de_features`` and, for eye models, ``eye_features``, there or in a
+    ``.npy`` / ``.csv`` beside it) as pipeline inputs; ``None`` when no ``.npz`` was uploaded."""
+    found = [Path(file) for file in files if _kind(Path(file)) == FEATURE_SUFFIX]
+    if not found:
+        return None
+    others = [Path(file).name for file in files if _kind(Path(file)) not in (FEATURE_SUFFIX,) + EYE_SUFFIXES]
+    if len(found) > 1 or others:
+        fail("upload", "files", "one .npz of DE features (and possibly one eye-feature file), without a recording",
+             f"{[Path(file).name for file in files]}")
+    try:
+        with np.load(found[0], allow_pickle=False) as archive:
+            contents = {key: np.asarray(archive[key], dtype=np.float64) for key in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        fail(found[0].name, "npz", "a readable .npz archive of numeric arrays", f"{type(error).__name__}: {error}")
+    if "de_features" not in contents or set(contents) - {"de_features", "eye_features"}:
+        fail(found[0].name, "npz", "'de_features' (windows, channels, bands) and optionally 'eye_features'",
+             f"keys {sorted(contents)}")
+    if "eye_features" in contents:
+        if any(_kind(Path(file)) in EYE_SUFFIXES for file in files):
+            fail("upload", "eye features", "eye features in the .npz or in a file beside it, not in both", "both")
+        eye = contents["eye_features"]
+    else:
+        eye = eye_features(files)
+    inputs = {"de_features": contents["de_features"]}
+    if eye is not None:
+        inputs["eye_features"] = eye
+    return inputs
+
+
+def predict(recording: str | os.PathLike | dict[str, Any], eye: np.ndarray | None = None) -> dict[str, Any]:
+    """The pipeline's result for one recording file or dict of DE features (and, for eye models, the eye features):
+    overall ``label``/``scores`` and per-``segments`` scores."""
+    inputs = dict(recording) if isinstance(recording, dict) else {"recording": os.fspath(recording)}
+    if eye is not None:
+        inputs["eye_features"] = eye
+    return CLASSIFIER(inputs)
 
 
 def timeline(result: dict[str, Any]) -> Figure:
@@ -230,7 +268,7 @@ def timeline(result: dict[str, Any]) -> Figure:
     return figure
 
 
-def topomap(recording: Path, folder: Path, eye: np.ndarray | None = None) -> np.ndarray:
+def topomap(recording: Path | dict[str, Any], folder: Path, eye: np.ndarray | None = None) -> np.ndarray:
     """Scalp topomaps (RGBA image) of the spatial attention each electrode receives, per predicted emotion."""
     importance = electrode_importance(CLASSIFIER.model, **recording_inputs(CLASSIFIER, recording, eye),
                                       method="attention")
@@ -254,8 +292,12 @@ def analyse(files: list[str] | str | None) -> tuple[Any, Any, Any, Any]:
     with tempfile.TemporaryDirectory(prefix="moodreader-space-") as scratch:
         folder = Path(scratch)
         try:
-            eye = eye_features(files)
-            recording = recording_path([file for file in files if _kind(Path(file)) not in EYE_SUFFIXES], folder)
+            recording = feature_archive(files)
+            eye = None
+            if recording is None:
+                eye = eye_features(files)
+                recording = recording_path([file for file in files if _kind(Path(file)) not in EYE_SUFFIXES],
+                                           folder)
             result = predict(recording, eye)
             image = topomap(recording, folder, eye)
         except (ValueError, OSError) as error:
@@ -287,7 +329,8 @@ def build_demo() -> gr.Blocks:
         )
         with gr.Row():
             with gr.Column(scale=1):
-                upload = gr.File(label="EEG recording (for eye-movement models also a .npy or .csv of their features)",
+                upload = gr.File(label="EEG recording (eye-movement models: also a .npy or .csv of their features; "
+                                 "distributed-DE models: an .npz of DE features instead)",
                                  file_count="multiple", elem_id="recording")
                 run = gr.Button("Analyse", variant="primary", elem_id="analyse")
                 status = gr.Markdown(visible=False, elem_id="status")
