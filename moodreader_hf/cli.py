@@ -24,8 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "finetune": (
         "finetune",
-        "fine-tune and evaluate per fold (leave-one-subject-out or within-subject); "
-        "writes report.json",
+        "fine-tune and evaluate under a named protocol (loso, loso-session, cross-session, "
+        "within-trials, ...); writes report.json",
     ),
     "evaluate": ("evaluate", "accuracy, macro-F1 and confusion matrix of a fine-tuned model folder on a built dataset"),
     "simulate": ("simulate", "write SIMULATED SEED-like EEG (not real data) in the SEED / SEED-V file layout"),

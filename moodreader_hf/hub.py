@@ -31,6 +31,8 @@ from .configuration_moodreader import MoodReaderConfig
 from .feature_extraction_moodreader import MoodReaderFeatureExtractor, differential_entropy
 from .modeling_moodreader import AUTO_MAP, MoodReaderForEmotionRecognition
 from .pipeline_moodreader import TASK, EEGEmotionRecognitionPipeline
+from .training.protocols import PROTOCOLS
+from .training.report import EVALUATION_POINTER
 from .validation import MoodReaderInputError, fail, one_line, reading
 
 REMOTE_CODE_FILES: tuple[str, ...] = (
@@ -202,7 +204,7 @@ def load_pipeline(model: str | os.PathLike, *, revision: str | None = None) -> E
 
 
 def load_report(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a leave-one-subject-out ``report.json`` (written by training) after checking the keys the card uses."""
+    """Read an evaluation ``report.json`` (written by training) after checking the keys the card uses."""
     source = os.fspath(path)
     try:
         report = json.loads(Path(source).read_text(encoding="utf-8"))
@@ -214,7 +216,7 @@ def load_report(path: str | os.PathLike) -> dict[str, Any]:
     if missing:
         fail(source, "report", f"the keys {list(REPORT_KEYS)}", f"missing {missing}")
     if not isinstance(report["folds"], list) or not report["folds"]:
-        fail(source, "folds", "a non-empty list of per-subject results", repr(report["folds"])[:80])
+        fail(source, "folds", "a non-empty list of per-fold results", repr(report["folds"])[:80])
     for index, fold in enumerate(report["folds"]):
         absent = [key for key in FOLD_KEYS if not isinstance(fold, dict) or key not in fold]
         if absent:
@@ -224,6 +226,27 @@ def load_report(path: str | os.PathLike) -> dict[str, Any]:
         if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)):
             fail(source, key, "a finite number", repr(value))
     return report
+
+
+def find_model_report(model_dir: str | os.PathLike) -> tuple[Path | None, dict[str, Any]]:
+    """The evaluation report of a model folder and what the folder is to it: ``model_dir/report.json`` (a model
+    published with its evaluation, e.g. the demo's, whose report may say ``model_role``), else the report that
+    ``model_dir/evaluation.json`` points to (a fold's model: ``{"role": "fold", "fold": ...}``); ``(None, {})``
+    when the folder has neither."""
+    folder = Path(model_dir)
+    if (folder / "report.json").is_file():
+        return folder / "report.json", {}
+    pointer = folder / EVALUATION_POINTER
+    if not pointer.is_file():
+        return None, {}
+    with reading(pointer, EVALUATION_POINTER, "a JSON pointer to the evaluation report"):
+        record = json.loads(pointer.read_text(encoding="utf-8"))
+    if not isinstance(record, dict) or not isinstance(record.get("report"), str):
+        fail(str(pointer), "report", "the path of the evaluation report.json", repr(record)[:80])
+    target = (folder / record["report"]).resolve()
+    if not target.is_file():
+        fail(str(pointer), "report", "an existing report.json (the run folder the model came from)", str(target))
+    return target, record
 
 
 def widget_columns(channel_names: Sequence[str], band_names: Sequence[str]) -> list[str]:
@@ -264,11 +287,18 @@ def _dataset_name(report: dict[str, Any] | None, dataset_id: str | None) -> tupl
 
 
 def eval_results(report: dict[str, Any], dataset_type: str, dataset_name: str) -> list[EvalResult]:
-    """The ``model-index`` entries of a report: accuracy and macro-F1, mean and standard deviation over subjects."""
-    label = f"{dataset_name} (simulated)" if report["simulated"] else dataset_name
+    """The ``model-index`` entries of a report: the headline accuracy and macro-F1 (per window for reports that
+    score windows), mean and standard deviation over subjects; the protocol is the ``dataset.config`` and split,
+    its settings the ``dataset.args``."""
+    marked = report["simulated"] and "simulated" not in dataset_name
+    label = f"{dataset_name} (simulated)" if marked else dataset_name
+    protocol = str(report["protocol"])
+    arguments = {"protocol": protocol, "unit": report.get("metric_unit", "row")}
+    if "seeds" in report:
+        arguments.update(seeds=" ".join(str(seed) for seed in report["seeds"]), validation=report.get("validation"))
     common = dict(task_type=PIPELINE_TAG, task_name="EEG emotion recognition", dataset_type=dataset_type,
-                  dataset_name=label, dataset_split=str(report["protocol"]))
-    held_out = "over held-out subjects"
+                  dataset_name=label, dataset_config=protocol, dataset_split=protocol, dataset_args=arguments)
+    held_out = f"per {arguments['unit']}, over subjects, {protocol}"
     return [
         EvalResult(metric_type="accuracy", metric_value=float(report["accuracy_mean"]),
                    metric_name=f"Accuracy (mean {held_out})", **common),
@@ -281,6 +311,39 @@ def eval_results(report: dict[str, Any], dataset_type: str, dataset_name: str) -
     ]
 
 
+def evaluation_view(report: dict[str, Any], role: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the card's evaluation section prints, from a report of this package (per-window metrics, seeds,
+    baselines with p-values, per-subject table) or from an older one (per-row accuracy per LOSO fold)."""
+    role = {**(report.get("model_role") or {}), **(role or {})}
+    if "subjects" in report:
+        subjects = [{"subject": entry["subject"], "accuracy": entry["accuracy"], "macro_f1": entry["macro_f1"],
+                     "count": entry["windows"]} for entry in report["subjects"]]
+        baselines = [{"name": entry["name"], "accuracy_mean": entry["accuracy_mean"],
+                      "accuracy_std": entry["accuracy_std"], "p_value": entry["wilcoxon"]["accuracy"]["p_value"]}
+                     for entry in report.get("baselines", {}).values()]
+        headline = [{"name": name, "mean": report[f"{key}_mean"], "std": report[f"{key}_std"],
+                     "ci_subjects": report.get(f"{key}_ci95_subjects"), "ci_seeds": report.get(f"{key}_ci95_seeds")}
+                    for key, name in (("accuracy", "accuracy"), ("macro_f1", "macro-F1"),
+                                      ("balanced_accuracy", "balanced accuracy"), ("row_accuracy", "accuracy per row"))
+                    if f"{key}_mean" in report]
+        return {"unit": "window", "definition": report.get("protocol_definition"), "seeds": report.get("seeds", []),
+                "per_seed": report.get("per_seed", []), "headline": headline, "baselines": baselines,
+                "subjects": subjects, "role": role}
+    baseline = report.get("baseline")
+    baselines = ([{"name": baseline.get("name", "logistic regression on flattened DE"),
+                   "accuracy_mean": baseline["accuracy_mean"], "accuracy_std": baseline.get("accuracy_std"),
+                   "p_value": None}] if isinstance(baseline, dict) and "accuracy_mean" in baseline else [])
+    headline = [{"name": "accuracy", "mean": report["accuracy_mean"], "std": report["accuracy_std"],
+                 "ci_subjects": None, "ci_seeds": None},
+                {"name": "macro-F1", "mean": report["macro_f1_mean"], "std": report["macro_f1_std"],
+                 "ci_subjects": None, "ci_seeds": None}]
+    folds = sorted(report["folds"], key=lambda fold: str(fold["test_subject"]))
+    subjects = [{"subject": fold["test_subject"], "accuracy": fold["accuracy"], "macro_f1": fold["macro_f1"],
+                 "count": fold["n_test"]} for fold in folds]
+    return {"unit": "row", "definition": None, "seeds": [], "per_seed": [], "headline": headline,
+            "baselines": baselines, "subjects": subjects, "role": role}
+
+
 def render_model_card(
     config: MoodReaderConfig,
     extractor: MoodReaderFeatureExtractor,
@@ -291,10 +354,12 @@ def render_model_card(
     license: str = "apache-2.0",
     dataset_id: str | None = None,
     topomap: str | None = None,
+    role: dict[str, Any] | None = None,
 ) -> ModelCard:
     """The README of the model repository: ``template`` (Jinja, YAML header ``{{ card_data }}``) filled with the
-    config, the extractor's recipe and the report. Every number comes from those; ``report=None`` renders a card
-    that says the model has no evaluation report (and no ``model-index``)."""
+    config, the extractor's recipe and the report (``role``: what the model folder is to the report, e.g. one fold's
+    model). Every number comes from those; ``report=None`` renders a card that says the model has no evaluation
+    report (and no ``model-index``)."""
     template = Path(template)
     if not template.is_file():
         fail(str(template), "template", "the model card template (model_card.md at the top of a source checkout; "
@@ -314,8 +379,7 @@ def render_model_card(
         widget=[{"structuredData": widget_example(config, extractor)}],
         eval_results=eval_results(report, dataset_type, dataset_name) if report is not None else None,
     )
-    folds = sorted(report["folds"], key=lambda fold: str(fold["test_subject"])) if report is not None else []
-    baseline = report.get("baseline") if report is not None else None
+    evaluation = evaluation_view(report, role) if report is not None else None
     try:
         return ModelCard.from_template(
             card_data,
@@ -324,8 +388,9 @@ def render_model_card(
             title=repo_id.split("/")[-1] if repo_id else "moodreader",
             task=TASK,
             report=report,
-            folds=folds,
-            baseline=baseline if isinstance(baseline, dict) else None,
+            evaluation=evaluation,
+            protocols=[{"name": entry.name, "scope": entry.scope, "definition": entry.definition}
+                       for entry in PROTOCOLS.values()],
             simulated=simulated,
             dataset_name=dataset_name,
             labels=[config.id2label[index] for index in sorted(config.id2label)],
@@ -395,7 +460,8 @@ def build_model_repo(
         model_dir: A ``save_pretrained`` folder of :class:`MoodReaderForEmotionRecognition` with its
             ``preprocessor_config.json`` (and usually ``report.json``).
         output_dir: The repository folder to create (replaced only with ``overwrite``).
-        report: ``report.json`` of the leave-one-subject-out evaluation; default ``model_dir/report.json`` if present.
+        report: ``report.json`` of the evaluation; default: ``model_dir/report.json``, else the report that
+            ``model_dir/evaluation.json`` points to (a fold's model), if present.
         template: The card template.
         repo_id: The Hub id the card's usage examples name.
         license: The card's licence identifier.
@@ -413,8 +479,8 @@ def build_model_repo(
     if not Path(template).is_file():
         fail(str(template), "template", "the model card template (model_card.md at the top of a source checkout; "
              "pass --template)", "no such file")
-    report_path = Path(report) if report is not None else model_dir / "report.json"
-    loaded_report = load_report(report_path) if report is not None or report_path.is_file() else None
+    report_path, role = (Path(report), {}) if report is not None else find_model_report(model_dir)
+    loaded_report = load_report(report_path) if report_path is not None else None
     if topomap is not None:
         check_png(topomap)
     pipe = load_pipeline(model_dir)
@@ -422,7 +488,8 @@ def build_model_repo(
     _check_extractor(config, extractor, str(model_dir))
     MoodReaderFeatureExtractor.register_for_auto_class("AutoFeatureExtractor")
     card = render_model_card(config, extractor, loaded_report, template=template, repo_id=repo_id, license=license,
-                             dataset_id=dataset_id, topomap=TOPOMAP_NAME if topomap is not None else None)
+                             dataset_id=dataset_id, topomap=TOPOMAP_NAME if topomap is not None else None,
+                             role=role)
     with atomic_folder(output_dir, MODEL_REPO_KIND, overwrite=overwrite, field="--local-dir") as staging:
         pipe.save_pretrained(staging)
         shutil.copyfile(HANDLER_TEMPLATE, staging / "handler.py")
@@ -498,6 +565,8 @@ __all__ = [
     "check_output_folder",
     "check_png",
     "eval_results",
+    "evaluation_view",
+    "find_model_report",
     "is_local_reference",
     "load_classifier",
     "load_pipeline",

@@ -1,5 +1,6 @@
 """Fine-tuning and evaluation: LOSO folds never mix subjects (in the report and in the batches fed), normalisation
-comes from training subjects only, two real processes reproduce one process, and the outputs are complete."""
+comes from training subjects only, two real processes reproduce one process, and the outputs are complete.
+(Every protocol: tests/test_protocols.py; per-window metrics, seeds, baselines, report: test_baselines_report.py.)"""
 
 from __future__ import annotations
 
@@ -68,17 +69,21 @@ def test_loso_report_has_one_fold_per_subject_and_never_mixes_them(loso, dataset
     # the planted class effect is learnt in two epochs: above chance on every fold, clearly on average
     assert all(fold["accuracy"] > written["chance_level"] for fold in written["folds"]), accuracies
     assert written["accuracy_mean"] > written["chance_level"] + 0.15, accuracies
-    for key in ("protocol", "dataset", "macro_f1_mean", "macro_f1_std", "chance_level", "baseline", "recipe",
-                "versions", "simulated", "runtime"):
+    for key in ("protocol", "dataset", "macro_f1_mean", "macro_f1_std", "chance_level", "baselines", "recipe",
+                "versions", "simulated", "runtime", "subjects", "per_seed"):
         assert key in written, key
-    assert written["protocol"] == "loso" and written["simulated"] is False
+    assert written["protocol"] == "loso" and written["simulated"] is False and written["seeds"] == [0]
     assert written["versions"]["torch"] == version("torch")
-    assert written["baseline"]["name"] and len(written["baseline"]["folds"]) == len(subjects)
+    assert set(written["baselines"]) == {"logistic_regression", "linear_svm"}
+    assert all(len(entry["folds"]) == len(subjects) for entry in written["baselines"].values())
     assert written["chance_level"] == pytest.approx(1 / 3)
-    assert (output / "report.md").read_text().count("\n| ") == len(subjects) + 2
+    table = (output / "report.md").read_text().split("### Per subject")[1].split("###")[0]
+    assert sum(line.startswith("| ") for line in table.splitlines()) == len(subjects) + 1
     assert (output / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     counts = np.array(written["confusion_matrix"]["counts"])
-    assert counts.sum() == sum(fold["n_test"] for fold in written["folds"]) == len(_columns(dataset)["subject"])
+    windows = _columns(dataset)["de"].shape[1]
+    assert counts.sum() == sum(fold["n_test_windows"] for fold in written["folds"]) == windows * sum(
+        fold["n_test"] for fold in written["folds"]) == windows * len(_columns(dataset)["subject"])
 
 
 def test_batches_fed_to_the_model_hold_only_the_folds_subjects(loso, dataset):
@@ -88,6 +93,8 @@ def test_batches_fed_to_the_model_hold_only_the_folds_subjects(loso, dataset):
         name = f"subject-{fold['test_subject']}"
         trained = set(subjects[fed[name, "train"]]) | set(subjects[fed[name, "validation"]])
         assert trained == set(fold["train_subjects"])
+        assert set(subjects[fed[name, "validation"]]) == set(fold["validation_subjects"])
+        assert fold["validation_by"] == "trials"  # validation: auto, and two training subjects: trials of both
         assert set(subjects[fed[name, "test"]]) == {fold["test_subject"]}
         assert len(fed[name, "test"]) == fold["n_test"]
         assert not set(fed[name, "train"]) & set(fed[name, "validation"])
@@ -119,7 +126,8 @@ def test_fold_models_reproduce_their_predictions(loso, dataset):
     with open(output / "folds" / f"subject-{fold['test_subject']}" / "predictions.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == fold["n_test"] and {row["subject"] for row in rows} == {fold["test_subject"]}
-    assert np.mean([row["label"] == row["prediction"] for row in rows]) == pytest.approx(fold["accuracy"])
+    assert np.mean([row["label"] == row["prediction"] for row in rows]) == pytest.approx(fold["row_accuracy"])
+    assert fold["accuracy"] == pytest.approx(fold["row_accuracy"])  # rows of equal length without overlap
 
 
 def _launch(command: list[str]) -> None:
@@ -141,7 +149,8 @@ def test_two_processes_give_the_one_process_report(dataset, recipe_path, tmp_pat
     assert [fold["n_test"] for fold in one["folds"]] == [fold["n_test"] for fold in two["folds"]]
     for key in ("accuracy_mean", "accuracy_std", "macro_f1_mean", "macro_f1_std", "chance_level"):
         assert two[key] == pytest.approx(one[key], abs=1e-6), key
-    assert two["baseline"]["accuracy_mean"] == pytest.approx(one["baseline"]["accuracy_mean"])
+    for name, baseline in one["baselines"].items():
+        assert two["baselines"][name]["accuracy_mean"] == pytest.approx(baseline["accuracy_mean"])
     for fold in one["folds"]:
         first = load_file(tmp_path / "one" / fold["model"] / "model.safetensors")
         second = load_file(tmp_path / "two" / fold["model"] / "model.safetensors")

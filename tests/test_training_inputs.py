@@ -11,9 +11,9 @@ import pytest
 import torch
 from datasets import load_from_disk
 
-from moodreader_hf.training.baseline import logistic_regression_predictions
+from moodreader_hf.training.baseline import fit_select
 from moodreader_hf.training.data import batch_loader, load_tensors
-from moodreader_hf.training.folds import loso_folds, within_subject_folds
+from moodreader_hf.training.protocols import Rows, SplitSettings, make_folds
 from moodreader_hf.training.metrics import accuracy, chance_level, confusion_matrix, macro_f1
 from moodreader_hf.training.recipe import load_recipe
 from moodreader_hf.validation import MoodReaderInputError
@@ -38,7 +38,7 @@ def test_shipped_recipes_load(name):
         ("finetune", "use_signal", "yes", "finetune.use_signal': expected true or false or one of 'auto'"),
         ("model", "hiden_size", 8, "model.hiden_size': expected a MoodReaderConfig field"),
         ("model", "hidden_size", 8.5, "model.hidden_size': expected an integer"),
-        ("finetune", "protocol", "kfold", "finetune.protocol': expected one of 'loso', 'within'"),
+        ("finetune", "protocol", "kfold", "finetune.protocol': expected one of 'loso', 'loso-session'"),
     ],
 )
 def test_bad_recipe_is_rejected_naming_the_key(tmp_path, section, key, value, message):
@@ -74,7 +74,8 @@ def test_loso_and_within_folds():
     subjects = np.repeat(["1", "2", "10"], 12)
     sessions = np.tile(np.repeat(["a", "b"], 6), 3)
     trials = np.tile(np.repeat([1, 2, 3], 2), 6)
-    folds = loso_folds(subjects, sessions, trials, validation_fraction=0.3, seed=0)
+    rows, settings = Rows(subjects, sessions, trials), SplitSettings(fraction=0.3, split_seed=0)
+    folds = make_folds("loso", rows, settings)
     assert [fold.test_subject for fold in folds] == ["1", "2", "10"]
     for fold in folds:
         assert set(subjects[fold.test]) == {fold.test_subject}
@@ -82,7 +83,7 @@ def test_loso_and_within_folds():
         assert sorted(np.concatenate([fold.train, fold.validation, fold.test]).tolist()) == list(range(36))
         held = {(subjects[i], sessions[i], trials[i]) for i in fold.validation}
         assert not held & {(subjects[i], sessions[i], trials[i]) for i in fold.train}
-    for fold in within_subject_folds(subjects, sessions, trials, validation_fraction=0.3, seed=0):
+    for fold in make_folds("cross-session", rows, settings):
         assert set(sessions[fold.test]) == {"b"} and set(sessions[fold.train]) == {"a"}
         assert set(subjects[np.concatenate([fold.train, fold.validation, fold.test])]) == {fold.test_subject}
 
@@ -103,11 +104,13 @@ def test_baseline_separates_separable_classes():
     centres = rng.normal(scale=3, size=(3, 20))
     labels = rng.integers(0, 3, size=300)
     features = centres[labels] + rng.normal(size=(300, 20))
-    predicted = logistic_regression_predictions(features[:200], labels[:200], features[200:], 3, l2=1e-2)
-    assert accuracy(labels[200:], predicted) > 0.95
-    shuffled = logistic_regression_predictions(features[:200], rng.permutation(labels[:200]), features[200:], 3,
-                                               l2=1e-2)
-    assert accuracy(labels[200:], shuffled) < 0.6
+    for kind in ("logistic_regression", "linear_svm"):
+        classifier, scaler, _ = fit_select(kind, features[:150], labels[:150], features[150:200], labels[150:200],
+                                           [0.01, 1.0])
+        assert accuracy(labels[200:], classifier.predict(scaler.transform(features[200:]))) > 0.95
+        classifier, scaler, _ = fit_select(kind, features[:150], rng.permutation(labels[:150]), features[150:200],
+                                           labels[150:200], [0.01, 1.0])
+        assert accuracy(labels[200:], classifier.predict(scaler.transform(features[200:]))) < 0.6
 
 
 def test_batches_are_slices_in_a_per_epoch_order():

@@ -215,8 +215,10 @@ def card_text(metadata: dict[str, object], *, parquet: bool = False) -> str:
         *_notes_lines(metadata),
         "## Evaluation protocol",
         "",
-        "There is one split, `train`, holding every subject. Evaluate leave-one-subject-out by the `subject` column "
-        "(one fold per subject; no subject is ever in both the training and the evaluation part of a fold).",
+        "There is one split, `train`, holding every subject. `moodreader finetune --protocol` splits it by the "
+        "`subject`, `session` and `trial` columns under a named protocol (`loso`, `loso-session`, `cross-session`, "
+        "`within-trials`, `seed-v-3fold`, `kfold-subject`, `given-split`; the README defines each); no test subject "
+        "(or, within a subject, test trial) reaches training, validation or normalisation.",
         "",
         "## Loading",
         "",

@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
         fail(str(args.dataset), "--subject", f"subjects of the dataset {metadata['subjects']}", unknown)
     with quiet_loading():
         result = evaluate_model(args.model, args.dataset, subjects=args.subject, output=args.output)
-    print(json.dumps({key: result[key] for key in ("n", "accuracy", "macro_f1")}))
+    print(json.dumps({key: result[key] for key in ("n", "n_windows", "accuracy", "macro_f1", "balanced_accuracy",
+                                                   "row_accuracy")}))
     return 0
 
 

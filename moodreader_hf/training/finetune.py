@@ -1,9 +1,10 @@
-"""Fine-tuning and cross-subject evaluation with accelerate: one fold per subject (LOSO) or per subject's last
-session (within), early stopping on trials of the training subjects, the logistic-regression baseline on the same
+"""Fine-tuning and evaluation with accelerate: the folds of a named protocol (:mod:`.protocols`), repeated for
+each seed, early stopping on the fold's validation rows, the logistic-regression and linear-SVM baselines on the same
 folds, and the report.
 
-Per fold, DE is normalised with statistics of the training subjects' rows only; those statistics are saved with the
-fold's model as its feature extractor (``preprocessor_config.json``), so inference normalises identically.
+Per fold, DE is normalised with statistics of the fold's training and validation rows only; those statistics are
+saved with the fold's model as its feature extractor (``preprocessor_config.json``), so inference normalises
+identically. Test rows are scored per window (:mod:`.window_scores`) and per row.
 """
 
 from __future__ import annotations
@@ -26,31 +27,36 @@ from ..feature_extraction_moodreader import MoodReaderFeatureExtractor, normaliz
 from ..modeling_moodreader import MoodReaderForEmotionRecognition
 from ..provenance import metadata_identity
 from ..validation import fail
-from .baseline import BASELINE_NAME, logistic_regression_predictions
-from .contract import check_recipe_against_dataset, dataset_extractor
+from .baseline import BASELINES, baseline_fold
+from .contract import check_recipe_against_dataset, dataset_extractor, dataset_feature_config
 from .data import EEGTensors, batch_loader, fit_normalization, load_tensors, normalize, normalize_eye
-from .folds import Fold, make_folds
-from .metrics import accuracy, chance_level, confusion_matrix, macro_f1
+from .folds import Fold, isolation_record
+from .metrics import accuracy, macro_f1, scores
 from .pretrain import check_loss
+from .protocols import Rows, SplitSettings, make_folds
 from .recipe import Recipe
-from .report import write_report
-from .runtime import accumulation_steps, check_batch_size, make_accelerator, package_versions, runtime_info
+from .report import build_report, write_evaluation_pointer, write_report
+from .runtime import accumulation_steps, check_batch_size, compile_if_asked, make_accelerator, runtime_info
+from .summary import RowPredictions, summarise
 from .transfer import Transfer, overlap_section, read_pretraining_record, transfer_pretrained
+from .window_scores import WindowPredictions, trial_keys, window_predictions
 
 BatchCallback = Callable[[str, str, torch.Tensor], None]
 """Called as ``callback(fold_name, phase, rows)`` with the dataset rows of every batch fed to the model; ``phase``
-is ``"train"``, ``"validation"`` or ``"test"``."""
+is ``"train"``, ``"validation"`` or ``"test"``. With several seeds the fold name ends ``/seed-<seed>``."""
 
 
 @dataclass
 class TrainedFold:
-    """A fold's model with its best weights, its feature extractor and the epoch the weights come from."""
+    """A fold's model with its best weights, its feature extractor, the epoch the weights come from, and the rows
+    its normalisation statistics were fitted on."""
 
     model: torch.nn.Module
     extractor: MoodReaderFeatureExtractor
     best_epoch: int
     validation_accuracy: float
     transfer: Transfer
+    normalisation: np.ndarray
 
 
 def uses_signal(recipe: Recipe, metadata: dict[str, Any]) -> bool:
@@ -107,6 +113,13 @@ def evaluate(model: torch.nn.Module, loader: Any, accelerator: Accelerator, *, f
     return {name: torch.cat(values).numpy() for name, values in gathered.items()}
 
 
+def scored_windows(tensors: EEGTensors, result: dict[str, np.ndarray]) -> WindowPredictions:
+    """The windows of the rows of ``result`` (from :func:`evaluate`) scored with their rows' logits."""
+    rows = result["row"]
+    return window_predictions(tensors.subjects[rows], tensors.sessions[rows], tensors.trials[rows],
+                              tensors.starts[rows], result["labels"], result["logits"], int(tensors.de.shape[1]))
+
+
 def train_fold(
     accelerator: Accelerator,
     recipe: Recipe,
@@ -120,10 +133,13 @@ def train_fold(
     pretrained: str | Path | None,
     progress: bool,
     callback: BatchCallback | None = None,
+    seed: int | None = None,
 ) -> TrainedFold:
-    """Fit normalisation on ``train`` and ``validation`` rows (training subjects only), train with early stopping
-    on ``validation`` accuracy, and return the model holding its best weights."""
+    """Fit normalisation on ``train`` and ``validation`` rows (never a test row), train with early stopping on
+    the per-window accuracy of ``validation`` (ties: lower loss), and return the model holding its best weights.
+    ``seed`` (default: the recipe's) and ``number`` seed the initialisation and the batch order."""
     settings = recipe.finetune
+    run_seed = (recipe.seed if seed is None else seed) * 1_000_003 + number
     fitted = np.concatenate([train, validation])
     de_mean, de_std = fit_normalization(tensors.de[fitted], tensors.channel_mask[fitted])
     de = normalize(tensors.de, tensors.channel_mask, de_mean, de_std)
@@ -133,13 +149,14 @@ def train_fold(
         eye = normalize_eye(tensors.eye, eye_mean, eye_std)
     extractor = dataset_extractor(tensors.metadata, config, de_mean=de_mean, de_std=de_std, eye_mean=eye_mean,
                                   eye_std=eye_std)
-    torch.manual_seed(recipe.seed + number)
+    torch.manual_seed(run_seed)
     model = MoodReaderForEmotionRecognition(config)
     transfer = transfer_pretrained(model, pretrained, explicit_signal=settings.use_signal is True)
+    model = compile_if_asked(model, recipe.compile)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     flags = {"use_signal": "signal" in config.streams, "use_eye": settings.use_eye}
     train_loader = batch_loader(fold_inputs(tensors, train, de, eye, **flags), batch_size=settings.batch_size,
-                                shuffle=True, seed=recipe.seed + number, drop_last=len(train) >= settings.batch_size)
+                                shuffle=True, seed=run_seed, drop_last=len(train) >= settings.batch_size)
     validation_loader = batch_loader(fold_inputs(tensors, validation, de, eye, **flags), batch_size=settings.batch_size,
                                      shuffle=False, seed=0, drop_last=False)
     model, optimizer, train_loader, validation_loader = accelerator.prepare(
@@ -166,9 +183,10 @@ def train_fold(
             bar.update()
             bar.set_postfix(epoch=epoch, loss=f"{value:.4f}")
         result = evaluate(model, validation_loader, accelerator, fold=name, phase="validation", callback=callback)
-        logits = torch.from_numpy(result["logits"])
-        score = (accuracy(result["labels"], result["logits"].argmax(axis=1)),
-                 float(torch.nn.functional.cross_entropy(logits, torch.from_numpy(result["labels"]))))
+        windows = scored_windows(tensors, result)
+        score = (accuracy(windows.labels, windows.predictions),
+                 float(torch.nn.functional.cross_entropy(torch.from_numpy(result["logits"]),
+                                                         torch.from_numpy(result["labels"]))))
         if score[0] > best[0] or (score[0] == best[0] and score[1] < best[1]):
             best, best_epoch = score, epoch
             best_state = {key: value.detach().clone() for key, value in
@@ -177,7 +195,7 @@ def train_fold(
             break
     bar.close()
     accelerator.unwrap_model(model).load_state_dict(best_state)
-    return TrainedFold(model, extractor, best_epoch, best[0], transfer)
+    return TrainedFold(model, extractor, best_epoch, best[0], transfer, np.sort(fitted))
 
 
 def save_fold_model(trained: TrainedFold, accelerator: Accelerator, folder: Path) -> None:
@@ -192,20 +210,20 @@ def save_fold_model(trained: TrainedFold, accelerator: Accelerator, folder: Path
     accelerator.wait_for_everyone()
 
 
+PREDICTION_COLUMNS = ("row", "subject", "session", "trial", "start", "windows", "label", "prediction")
+"""The leading columns of ``predictions.csv``; ``logit_<class>`` columns follow (9 significant digits)."""
+
+
 def _predictions_csv(tensors: EEGTensors, result: dict[str, np.ndarray], label_names: list[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["row", "subject", "session", "trial", "start", "label", "prediction",
-                     *[f"logit_{name}" for name in label_names]])
+    writer.writerow([*PREDICTION_COLUMNS, *[f"logit_{name}" for name in label_names]])
+    windows = int(tensors.de.shape[1])
     for row, label, logits in zip(result["row"], result["labels"], result["logits"]):
         writer.writerow([int(row), tensors.subjects[row], tensors.sessions[row], int(tensors.trials[row]),
-                         int(tensors.starts[row]), label_names[label], label_names[int(logits.argmax())],
-                         *[f"{value:.6g}" for value in logits]])
+                         int(tensors.starts[row]), windows, label_names[label], label_names[int(logits.argmax())],
+                         *[f"{value:.9g}" for value in logits]])
     return buffer.getvalue()
-
-
-def _flat(de: torch.Tensor, rows: np.ndarray) -> np.ndarray:
-    return de[torch.as_tensor(rows)].flatten(1).numpy()
 
 
 def finetune_config(recipe: Recipe, tensors: EEGTensors, source: str) -> MoodReaderConfig:
@@ -217,7 +235,8 @@ def finetune_config(recipe: Recipe, tensors: EEGTensors, source: str) -> MoodRea
     streams = ["de", "signal"] if tensors.signal is not None else ["de"]
     config = recipe.model_config(num_labels=len(names), id2label=dict(enumerate(names)),
                                  label2id={name: index for index, name in enumerate(names)}, channel_names=montage,
-                                 num_channels=len(montage), streams=streams)
+                                 num_channels=len(montage), streams=streams,
+                                 **dataset_feature_config(recipe, tensors.metadata))
     if config.num_bands != tensors.de.shape[3]:
         fail(source, "de", f"{config.num_bands} bands (model.num_bands)", f"{tensors.de.shape[3]} bands")
     if recipe.finetune.use_eye and tensors.eye is not None and config.eye_feature_size != tensors.eye.shape[-1]:
@@ -259,26 +278,42 @@ def check_pretraining_overlap(recipe: Recipe, tensors: EEGTensors, folds: list[F
     return overlap
 
 
+
+def split_settings(recipe: Recipe, metadata: dict[str, Any], split_file: str | Path | None = None) -> SplitSettings:
+    """What the recipe (and ``--split-file``) says about the folds, with the dataset's layout."""
+    settings = recipe.finetune
+    chosen = split_file if split_file is not None else settings.split_file
+    return SplitSettings(validation=settings.validation, fraction=settings.validation_fraction,
+                         split_seed=recipe.seed, layout=metadata.get("layout"), train_trials=settings.train_trials,
+                         kfold=settings.kfold, split_file=None if chosen is None else str(chosen))
+
+
 def run_finetuning(
     recipe: Recipe,
     dataset_path: str | Path,
     output_dir: str | Path,
     *,
     protocol: str | None = None,
+    seeds: list[int] | None = None,
+    split_file: str | Path | None = None,
     pretrained: str | Path | None = None,
     mixed_precision: str | None = None,
     gradient_accumulation_steps: int | None = None,
     progress: bool = True,
     callback: BatchCallback | None = None,
 ) -> dict[str, Any]:
-    """Run every fold of ``protocol`` (default: the recipe's) on the built dataset and write the results.
+    """Run every fold of ``protocol`` (default: the recipe's) for every seed of ``seeds`` (default: the recipe's
+    ``finetune.seeds``, else its ``seed``) on the built dataset, fit the baselines on the same folds, and write
+    the results.
 
-    Writes ``output_dir/folds/<fold>/model`` (``save_pretrained`` + feature extractor), ``.../predictions.csv``,
-    and ``output_dir/report.json``, ``report.md``, ``confusion_matrix.png``. Returns the report.
+    Writes ``output_dir/folds/<fold>/model`` (``save_pretrained`` + feature extractor) and ``.../predictions.csv``
+    (``folds/<fold>/seed-<seed>/...`` with several seeds), and ``output_dir/report.json``, ``report.md``,
+    ``confusion_matrix.png``. Returns the report (``None`` on processes other than the main one).
     """
     output_dir = Path(output_dir)
     settings = recipe.finetune
     protocol = protocol or settings.protocol
+    seeds = list(seeds or settings.seeds or [recipe.seed])
     accelerator = make_accelerator(
         mixed_precision=mixed_precision, recipe_mixed_precision=settings.mixed_precision,
         gradient_accumulation_steps=accumulation_steps(gradient_accumulation_steps,
@@ -288,110 +323,98 @@ def run_finetuning(
     tensors = load_fold_tensors(recipe, dataset_path)
     config = finetune_config(recipe, tensors, str(dataset_path))
     label_names = [config.id2label[index] for index in range(config.num_labels)]
-    folds = make_folds(protocol, tensors.subjects, tensors.sessions, tensors.trials,
-                       validation_fraction=settings.validation_fraction, seed=recipe.seed)
+    folds = make_folds(protocol, Rows(tensors.subjects, tensors.sessions, tensors.trials),
+                       split_settings(recipe, tensors.metadata, split_file))
     overlap = check_pretraining_overlap(recipe, tensors, folds, pretrained, accelerator)
-    entries, baseline_entries = [], []
-    all_labels, all_predictions = [], []
-    for number, fold in enumerate(folds):
-        trained = train_fold(accelerator, recipe, config, tensors, name=fold.name, number=number, train=fold.train,
-                             validation=fold.validation, pretrained=pretrained, progress=progress, callback=callback)
-        if number == 0:
-            accelerator.print(f"pre-training: {trained.transfer.note} ({len(trained.transfer.loaded)} tensors "
-                              f"loaded, {len(trained.transfer.fresh)} fresh)")
-        entries.append(_test_fold(accelerator, recipe, tensors, fold, trained, output_dir, label_names, callback))
-        if accelerator.is_main_process:
-            baseline_entries.append(_baseline_fold(recipe, tensors, fold, config.num_labels))
-        all_labels.append(entries[-1].pop("_labels"))
-        all_predictions.append(entries[-1].pop("_predictions"))
-        accelerator.free_memory()
+    windows: dict[int, list[WindowPredictions]] = {seed: [] for seed in seeds}
+    rows: dict[int, list[RowPredictions]] = {seed: [] for seed in seeds}
+    entries = []
+    for seed in seeds:
+        for number, fold in enumerate(folds):
+            name = fold.name if len(seeds) == 1 else f"{fold.name}/seed-{seed}"
+            trained = train_fold(accelerator, recipe, config, tensors, name=name, number=number, train=fold.train,
+                                 validation=fold.validation, pretrained=pretrained, progress=progress,
+                                 callback=callback, seed=seed)
+            if number == 0 and seed == seeds[0]:
+                accelerator.print(f"pre-training: {trained.transfer.note} ({len(trained.transfer.loaded)} tensors "
+                                  f"loaded, {len(trained.transfer.fresh)} fresh)")
+            folder = output_dir / "folds" / fold.name / (f"seed-{seed}" if len(seeds) > 1 else "")
+            entry, scored, by_row = _test_fold(accelerator, tensors, fold, trained, folder, output_dir, label_names,
+                                               callback, name=name, use_eye=settings.use_eye,
+                                               batch_size=settings.batch_size)
+            entries.append({"seed": seed, **entry})
+            windows[seed].append(scored)
+            rows[seed].append(by_row)
+            accelerator.free_memory()
     report = None
     if accelerator.is_main_process:
-        labels, predictions = np.concatenate(all_labels), np.concatenate(all_predictions)
+        references, records = _baselines(recipe, tensors, folds, config.num_labels)
+        summary = summarise(windows, rows, references, records, num_classes=config.num_labels,
+                            eye=settings.use_eye)
         report = build_report(
-            recipe=recipe, protocol=protocol, dataset_path=dataset_path, tensors=tensors, folds=entries,
-            baseline=baseline_entries, labels=labels, num_classes=config.num_labels,
+            recipe=recipe, protocol=protocol, seeds=seeds, dataset_path=dataset_path, tensors=tensors,
+            folds=entries, summary=summary, num_classes=config.num_labels,
             pretraining={**trained.transfer.summary(), "overlap": overlap}, runtime=runtime_info(accelerator))
-        write_report(output_dir, report, confusion_matrix(labels, predictions, config.num_labels), label_names)
+        write_report(output_dir, report, summary["confusion_matrix_counts"], label_names)
+        for entry in entries:
+            write_evaluation_pointer(output_dir / entry["model"], output_dir / "report.json", fold=entry["name"],
+                                     seed=entry["seed"])
     accelerator.wait_for_everyone()
     return report
 
 
-def _test_fold(accelerator: Accelerator, recipe: Recipe, tensors: EEGTensors, fold: Fold, trained: TrainedFold,
-               output_dir: Path, label_names: list[str], callback: BatchCallback | None) -> dict[str, Any]:
-    settings = recipe.finetune
+def _test_fold(accelerator: Accelerator, tensors: EEGTensors, fold: Fold, trained: TrainedFold, folder: Path,
+               output_dir: Path, label_names: list[str], callback: BatchCallback | None, *, name: str,
+               use_eye: bool, batch_size: int) -> tuple[dict[str, Any], WindowPredictions, RowPredictions]:
     de = normalize(tensors.de, tensors.channel_mask, trained.extractor.de_mean, trained.extractor.de_std)
-    eye = None
-    if settings.use_eye:
-        eye = normalize_eye(tensors.eye, trained.extractor.eye_mean, trained.extractor.eye_std)
+    eye = normalize_eye(tensors.eye, trained.extractor.eye_mean, trained.extractor.eye_std) if use_eye else None
     loader = accelerator.prepare(batch_loader(
-        fold_inputs(tensors, fold.test, de, eye, use_signal=tensors.signal is not None, use_eye=settings.use_eye),
-        batch_size=settings.batch_size, shuffle=False, seed=0, drop_last=False))
-    result = evaluate(trained.model, loader, accelerator, fold=fold.name, phase="test", callback=callback)
+        fold_inputs(tensors, fold.test, de, eye, use_signal=tensors.signal is not None, use_eye=use_eye),
+        batch_size=batch_size, shuffle=False, seed=0, drop_last=False))
+    result = evaluate(trained.model, loader, accelerator, fold=name, phase="test", callback=callback)
     predictions = result["logits"].argmax(axis=1)
-    folder = output_dir / "folds" / fold.name
+    scored = scored_windows(tensors, result)
     save_fold_model(trained, accelerator, folder / "model")
     if accelerator.is_main_process:
         write_text(folder / "predictions.csv", _predictions_csv(tensors, result, label_names))
-    return {
+    num_classes = len(label_names)
+    entry = {
+        "name": fold.name,
         "test_subject": fold.test_subject,
+        "test_subjects": list(fold.test_subjects),
+        "session": fold.session,
         "train_subjects": list(fold.train_subjects),
-        "accuracy": accuracy(result["labels"], predictions),
-        "macro_f1": macro_f1(result["labels"], predictions, len(label_names)),
+        "validation_subjects": list(fold.validation_subjects),
+        "validation_by": fold.validation_by,
+        **scores(scored.labels, scored.predictions, num_classes),
+        "row_accuracy": accuracy(result["labels"], predictions),
+        "row_macro_f1": macro_f1(result["labels"], predictions, num_classes),
         "n_test": int(len(predictions)),
+        "n_test_windows": int(len(scored)),
         "n_train": int(len(fold.train)),
         "n_validation": int(len(fold.validation)),
         "best_epoch": trained.best_epoch,
         "validation_accuracy": trained.validation_accuracy,
-        "model": str(Path("folds") / fold.name / "model"),
-        "_labels": result["labels"],
-        "_predictions": predictions,
+        "model": (folder / "model").relative_to(output_dir).as_posix(),
+        "predictions": (folder / "predictions.csv").relative_to(output_dir).as_posix(),
+        "isolation": isolation_record(fold, tensors.subjects, trial_keys(tensors.subjects, tensors.sessions,
+                                                                         tensors.trials),
+                                      normalisation=trained.normalisation),
     }
+    rows = result["row"]
+    return entry, scored, RowPredictions(subjects=tensors.subjects[rows], sessions=tensors.sessions[rows],
+                                         labels=result["labels"], predictions=predictions)
 
 
-def _baseline_fold(recipe: Recipe, tensors: EEGTensors, fold: Fold, num_classes: int) -> dict[str, Any]:
-    fitted = np.concatenate([fold.train, fold.validation])
-    mean, std = fit_normalization(tensors.de[fitted], tensors.channel_mask[fitted])
-    de = normalize(tensors.de, tensors.channel_mask, mean, std)
-    predictions = logistic_regression_predictions(
-        _flat(de, fitted), tensors.labels[fitted].numpy(), _flat(de, fold.test), num_classes,
-        l2=recipe.finetune.baseline_l2)
-    labels = tensors.labels[torch.as_tensor(fold.test)].numpy()
-    return {"test_subject": fold.test_subject, "accuracy": accuracy(labels, predictions),
-            "macro_f1": macro_f1(labels, predictions, num_classes), "n_test": int(len(labels))}
-
-
-def _summary(values: list[float]) -> tuple[float, float]:
-    return float(np.mean(values)), float(np.std(values))
-
-
-def build_report(
-    *, recipe: Recipe, protocol: str, dataset_path: str | Path, tensors: EEGTensors, folds: list[dict[str, Any]],
-    baseline: list[dict[str, Any]], labels: np.ndarray, num_classes: int, pretraining: dict[str, Any],
-    runtime: dict[str, Any],
-) -> dict[str, Any]:
-    """The ``report.json`` content; means and standard deviations (population, ``ddof=0``) are over folds."""
-    accuracy_mean, accuracy_std = _summary([fold["accuracy"] for fold in folds])
-    f1_mean, f1_std = _summary([fold["macro_f1"] for fold in folds])
-    baseline_mean, baseline_std = _summary([fold["accuracy"] for fold in baseline])
-    baseline_f1_mean, baseline_f1_std = _summary([fold["macro_f1"] for fold in baseline])
-    return {
-        "protocol": protocol,
-        "dataset": {"path": str(dataset_path), "layout": tensors.metadata.get("layout"), "rows": len(tensors),
-                    "subjects": sorted(set(tensors.subjects.tolist())), "classes": tensors.label_names},
-        "simulated": bool(tensors.metadata.get("simulated", False)),
-        "folds": folds,
-        "accuracy_mean": accuracy_mean,
-        "accuracy_std": accuracy_std,
-        "macro_f1_mean": f1_mean,
-        "macro_f1_std": f1_std,
-        "chance_level": chance_level(labels, num_classes),
-        "uniform_chance": 1.0 / num_classes,
-        "baseline": {"name": BASELINE_NAME, "accuracy_mean": baseline_mean, "accuracy_std": baseline_std,
-                     "macro_f1_mean": baseline_f1_mean, "macro_f1_std": baseline_f1_std, "folds": baseline},
-        "pretrained": pretraining["folder"],
-        "pretraining": pretraining,
-        "recipe": recipe.to_dict(),
-        "versions": package_versions(),
-        "runtime": runtime,
-    }
+def _baselines(recipe: Recipe, tensors: EEGTensors, folds: list[Fold], num_classes: int
+               ) -> tuple[dict[str, list[WindowPredictions]], dict[str, list[dict[str, Any]]]]:
+    """Every baseline of :data:`.baseline.BASELINES` on every fold (they do not depend on the seed)."""
+    predictions: dict[str, list[WindowPredictions]] = {kind: [] for kind in BASELINES}
+    records: dict[str, list[dict[str, Any]]] = {kind: [] for kind in BASELINES}
+    for kind in BASELINES:
+        for fold in folds:
+            scored, record = baseline_fold(kind, tensors, fold, num_classes, grid=recipe.finetune.baseline_c,
+                                           use_eye=recipe.finetune.use_eye)
+            predictions[kind].append(scored)
+            records[kind].append({"fold": fold.name, **record})
+    return predictions, records

@@ -1,10 +1,14 @@
-"""Evaluation splits: leave-one-subject-out (LOSO) and within-subject, each with a validation split drawn from
-the training rows only, whole trials at a time."""
+"""Folds: the train / validation / test rows of one split, the validation split drawn from the training rows only
+(whole subjects or whole trials), and the record that proves a fold's test units reach nothing else.
+
+The protocols that make folds are in :mod:`moodreader_hf.training.protocols`.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -16,93 +20,79 @@ class Fold:
     """One train/validation/test split of the rows of a dataset.
 
     Attributes:
-        name: Folder-safe name, e.g. ``"subject-3"``.
-        test_subject: The subject whose rows are tested.
-        train_subjects: Subjects whose rows train (and validate) the model.
+        name: Folder-safe name, e.g. ``"subject-3"``, ``"session-1-subject-3"``, ``"subject-3-block-2"``.
+        test_subjects: The subjects whose rows are tested.
+        train_subjects: Subjects of the training pool: the rows that train the model and the validation rows
+            (the DE statistics are fitted on all of them).
+        validation_subjects: Subjects whose rows decide early stopping (and the baselines' C).
         train: Row numbers that train the model.
-        validation: Row numbers for early stopping, whole trials of the training subjects.
+        validation: Row numbers for early stopping: whole subjects or whole trials of the training pool.
         test: Row numbers of the test set.
+        unit: What the fold keeps apart: ``"subject"`` (no test subject's row is used for anything else) or
+            ``"trial"`` (within-subject protocols: no test trial's row is).
+        validation_by: How the validation rows were chosen: ``"subjects"``, ``"trials"`` or ``"given"``.
+        session: The session the fold is confined to (``loso-session``), else ``None``.
     """
 
     name: str
-    test_subject: str
+    test_subjects: tuple[str, ...]
     train_subjects: tuple[str, ...]
+    validation_subjects: tuple[str, ...]
     train: np.ndarray
     validation: np.ndarray
     test: np.ndarray
+    unit: str
+    validation_by: str
+    session: str | None = None
+
+    @property
+    def test_subject(self) -> str | None:
+        """The tested subject when the fold tests one, else ``None``."""
+        return self.test_subjects[0] if len(self.test_subjects) == 1 else None
+
+
+def natural_key(name: str) -> list:
+    """Sort key that orders embedded numbers by value (``"2"`` before ``"10"``)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(name))]
 
 
 def subject_order(subjects: np.ndarray) -> list[str]:
-    """The distinct subjects in natural order (``"2"`` before ``"10"``)."""
-    def key(name: str) -> list:
-        return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
-
-    return sorted({str(subject) for subject in subjects}, key=key)
+    """The distinct subjects (or sessions) in natural order (``"2"`` before ``"10"``)."""
+    return sorted({str(subject) for subject in subjects}, key=natural_key)
 
 
 def split_validation(
-    rows: np.ndarray, groups: np.ndarray, fraction: float, seed: int
+    rows: np.ndarray, groups: np.ndarray, fraction: float, seed: int, *, unit: str = "trial"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Split ``rows`` into (train, validation) by whole groups (trials): ``round(fraction * groups)`` groups, at
-    least one, drawn at random with ``seed``; returns sorted row numbers."""
+    """Split ``rows`` into (train, validation) by whole groups (trials or subjects, ``groups`` names the group of
+    every dataset row): ``round(fraction * groups)`` groups, at least one and at most all but one, drawn at random
+    with ``seed``; returns sorted row numbers."""
     names = np.unique(groups[rows])
     if len(names) < 2:
-        fail("split_validation", "rows", "rows of at least two trials (one for validation)", f"{len(names)} trial")
+        fail("validation split", unit, f"rows of at least two {unit}s in the training pool (one for early stopping)",
+             f"{len(names)} {unit} ({', '.join(map(str, names[:3]))})")
     count = min(max(1, round(fraction * len(names))), len(names) - 1)
     chosen = np.random.default_rng(seed).choice(names, size=count, replace=False)
     held = np.isin(groups[rows], chosen)
     return np.sort(rows[~held]), np.sort(rows[held])
 
 
-def _trial_groups(subjects: np.ndarray, sessions: np.ndarray, trials: np.ndarray) -> np.ndarray:
-    return np.array([f"{a}|{b}|{c}" for a, b, c in zip(subjects, sessions, trials)])
+def isolation_record(
+    fold: Fold, subjects: np.ndarray, trials: np.ndarray, *, normalisation: np.ndarray
+) -> dict[str, Any]:
+    """The units (subjects, or ``subject|session|trial`` keys for ``unit="trial"``) of the rows each stage used:
+    ``train``, ``validation`` (= ``early_stopping``), ``normalisation`` (the rows the DE statistics were fitted on)
+    and ``test``, with ``leaked``: the test units found in any other stage (empty, or the run stops)."""
+    labels = np.asarray(subjects).astype(str) if fold.unit == "subject" else np.asarray(trials)
 
+    def units(rows: np.ndarray) -> list[str]:
+        return sorted({str(label) for label in labels[rows]}, key=natural_key)
 
-def loso_folds(
-    subjects: np.ndarray, sessions: np.ndarray, trials: np.ndarray, *, validation_fraction: float, seed: int
-) -> list[Fold]:
-    """One fold per subject: test on that subject, train and validate on all the others."""
-    names = subject_order(subjects)
-    if len(names) < 2:
-        fail("loso_folds", "subject", "at least two subjects for leave-one-subject-out", f"{names}")
-    subjects = np.asarray(subjects).astype(str)
-    groups = _trial_groups(subjects, sessions, trials)
-    folds = []
-    for number, name in enumerate(names):
-        training = np.flatnonzero(subjects != name)
-        train, validation = split_validation(training, groups, validation_fraction, seed + number)
-        folds.append(Fold(f"subject-{name}", name, tuple(n for n in names if n != name), train, validation,
-                          np.flatnonzero(subjects == name)))
-    return folds
-
-
-def within_subject_folds(
-    subjects: np.ndarray, sessions: np.ndarray, trials: np.ndarray, *, validation_fraction: float, seed: int
-) -> list[Fold]:
-    """One fold per subject: test on the subject's last session, train and validate on its earlier sessions."""
-    subjects = np.asarray(subjects).astype(str)
-    sessions = np.asarray(sessions).astype(str)
-    groups = _trial_groups(subjects, sessions, trials)
-    folds = []
-    for number, name in enumerate(subject_order(subjects)):
-        own = subjects == name
-        session_names = subject_order(sessions[own])
-        if len(session_names) < 2:
-            fail("within_subject_folds", "session", f"at least two sessions of subject {name}", f"{session_names}")
-        test = np.flatnonzero(own & (sessions == session_names[-1]))
-        train, validation = split_validation(np.flatnonzero(own & (sessions != session_names[-1])), groups,
-                                             validation_fraction, seed + number)
-        folds.append(Fold(f"subject-{name}", name, (name,), train, validation, test))
-    return folds
-
-
-def make_folds(
-    protocol: str, subjects: np.ndarray, sessions: np.ndarray, trials: np.ndarray, *,
-    validation_fraction: float, seed: int,
-) -> list[Fold]:
-    """The folds of ``protocol`` (``"loso"`` or ``"within"``)."""
-    if protocol == "loso":
-        return loso_folds(subjects, sessions, trials, validation_fraction=validation_fraction, seed=seed)
-    if protocol == "within":
-        return within_subject_folds(subjects, sessions, trials, validation_fraction=validation_fraction, seed=seed)
-    fail("make_folds", "protocol", "'loso' or 'within'", repr(protocol))
+    record = {"unit": fold.unit, "test": units(fold.test), "train": units(fold.train),
+              "validation": units(fold.validation), "early_stopping": units(fold.validation),
+              "normalisation": units(normalisation)}
+    others = set(record["train"]) | set(record["validation"]) | set(record["normalisation"])
+    record["leaked"] = sorted(set(record["test"]) & others, key=natural_key)
+    if record["leaked"]:
+        raise RuntimeError(f"fold {fold.name}: test {fold.unit}s {record['leaked']} reached training; this is a bug.")
+    return record

@@ -39,6 +39,8 @@ class DatasetRecipe:
         moving_average_window: Windows of the moving average, with ``smoothing: moving_average``.
         method: How DE is computed from raw EEG: ``"stft"`` (the SEED recipe) or ``"filterbank"``.
         include_signal: Keep the raw signal ``(channels, samples)`` in each row.
+        bands: ``name: [low, high]`` in Hz of the DE bands, in order (``build-dataset --bands``); ``null``: the
+            dataset's bands, whatever they are. Set, it must equal the dataset's.
 
     Fine-tuning compares these with the dataset's own metadata and refuses a disagreement before any work.
     """
@@ -52,6 +54,7 @@ class DatasetRecipe:
     moving_average_window: int = 5
     method: Literal["stft", "filterbank"] = "stft"
     include_signal: bool = False
+    bands: dict | None = None
 
 
 @dataclass
@@ -91,24 +94,43 @@ class FinetuneRecipe:
     """Fine-tuning and evaluation.
 
     Args:
-        protocol: ``"loso"`` (one fold per subject) or ``"within"`` (per subject, the last session is the test set).
+        protocol: A protocol of :data:`moodreader_hf.training.protocols.PROTOCOLS`: ``"loso"``,
+            ``"loso-session"``, ``"cross-session"``, ``"within-trials"``, ``"seed-v-3fold"``, ``"kfold-subject"`` or
+            ``"given-split"``.
+        seeds: Seeds the protocol is repeated with (model initialisation and batch order; folds and validation
+            splits come from the recipe's ``seed``); ``null``: the recipe's ``seed`` alone.
+        validation: Early-stopping rows: ``"subjects"`` (whole training subjects held out), ``"trials"`` (whole
+            trials of the training rows) or ``"auto"`` (subjects for cross-subject protocols when a fold's training
+            pool has at least 3 subjects, trials otherwise).
+        train_trials: ``within-trials``: training trials per session (the first ones); ``null``: the layout's
+            (SEED 9, SEED-IV 16).
+        kfold: ``kfold-subject``: number of folds.
+        split_file: ``given-split``: CSV/TSV table of the dataset's own split (columns subject, split and
+            optionally session, trial).
         epochs: Most passes over the training rows per fold.
         batch_size: Rows per optimiser step over all processes (split across them).
         learning_rate: AdamW learning rate.
         weight_decay: AdamW weight decay.
         patience: Epochs without a better validation accuracy before stopping.
-        validation_fraction: Fraction of the training subjects' trials held out for early stopping.
+        validation_fraction: Fraction of the training pool's subjects (or trials) held out for early stopping.
         use_signal: Feed the raw signal to the model (its raw-signal stream, fused with the DE stream):
             ``"auto"`` does when the dataset has a ``signal`` column (``build-dataset --include-signal``).
         use_eye: Feed eye-movement features (the dataset must have an ``eye`` column).
         gradient_accumulation_steps: Batches whose gradients are summed per optimiser step.
         mixed_precision: ``"no"``, ``"fp16"`` or ``"bf16"``.
-        baseline_l2: L2 penalty of the logistic-regression baseline on standardised flattened DE.
+        baseline_c: The grid of the baselines' penalty ``C`` (logistic regression and linear SVM on per-window
+            DE), chosen per fold on the validation windows.
         pretraining_overlap: What a test subject that the pre-training also saw does: ``"warn"`` (reported in
             the log and the report) or ``"error"`` (stop before training).
     """
 
-    protocol: Literal["loso", "within"] = "loso"
+    protocol: Literal["loso", "loso-session", "cross-session", "within-trials", "seed-v-3fold", "kfold-subject",
+                      "given-split"] = "loso"
+    seeds: list[int] | None = None
+    validation: Literal["auto", "subjects", "trials"] = "auto"
+    train_trials: int | None = None
+    kfold: int = 5
+    split_file: str | None = None
     epochs: int = 30
     batch_size: int = 32
     learning_rate: float = 1e-3
@@ -119,14 +141,19 @@ class FinetuneRecipe:
     use_eye: bool = False
     gradient_accumulation_steps: int = 1
     mixed_precision: Literal["no", "fp16", "bf16"] = "no"
-    baseline_l2: float = 1e-2
+    baseline_c: list[float] = field(default_factory=lambda: [0.001, 0.01, 0.1, 1.0, 10.0])
     pretraining_overlap: Literal["warn", "error"] = "warn"
 
 
 @dataclass
 class Recipe:
     """A whole recipe: name, seed, dataset, architecture (``model``: fields of :class:`MoodReaderConfig`),
-    pre-training and fine-tuning."""
+    pre-training and fine-tuning.
+
+    ``compile`` (``model.compile`` in YAML, default false) runs pre-training and fine-tuning through
+    ``torch.compile`` (``nn.Module.compile``: same module, same state dict); it pays on GPUs, while on CPU the
+    compilation usually costs more than it saves in a short run.
+    """
 
     name: str
     seed: int = 0
@@ -134,6 +161,7 @@ class Recipe:
     model: dict[str, Any] = field(default_factory=dict)
     pretrain: PretrainRecipe = field(default_factory=PretrainRecipe)
     finetune: FinetuneRecipe = field(default_factory=FinetuneRecipe)
+    compile: bool = False
 
     def model_config(self, **labels: Any) -> MoodReaderConfig:
         """The architecture as a :class:`MoodReaderConfig`, with ``sequence_windows`` from the dataset section;
@@ -153,7 +181,10 @@ def _type_name(kind: Any) -> str:
         return " or ".join(_type_name(arg) for arg in typing.get_args(kind))
     if kind is type(None):
         return "null"
-    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(kind, str(kind))
+    if origin is list:
+        return f"a list of {_type_name(typing.get_args(kind)[0]).split(' ', 1)[1]}s"
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string",
+            dict: "a mapping"}.get(kind, str(kind))
 
 
 def _matches(value: Any, kind: Any) -> bool:
@@ -164,6 +195,8 @@ def _matches(value: Any, kind: Any) -> bool:
         return any(_matches(value, arg) for arg in typing.get_args(kind))
     if kind is type(None):
         return value is None
+    if origin is list:
+        return isinstance(value, list) and all(_matches(item, typing.get_args(kind)[0]) for item in value)
     if kind is bool:
         return isinstance(value, bool)
     if kind is int:
@@ -213,7 +246,7 @@ def recipe_from_dict(values: Any, source: str = "recipe") -> Recipe:
         fail(source, "(top level)", "a mapping with keys name, seed, dataset, model, pretrain, finetune",
              type(values).__name__)
     sections = {"dataset": DatasetRecipe, "pretrain": PretrainRecipe, "finetune": FinetuneRecipe}
-    known = [item.name for item in dataclasses.fields(Recipe)]
+    known = [item.name for item in dataclasses.fields(Recipe) if item.name != "compile"]  # compile: in model
     for key in values:
         if key not in known:
             fail(source, key, f"one of the keys {known}", "an unknown key")
@@ -223,7 +256,15 @@ def recipe_from_dict(values: Any, source: str = "recipe") -> Recipe:
     if not _matches(seed, int):
         fail(source, "seed", "an integer", repr(seed))
     built = {name: _section(cls, values.get(name, {}), source, name) for name, cls in sections.items()}
-    recipe = Recipe(name=values["name"], seed=seed, model=_model_section(values.get("model", {}), source), **built)
+    model = values.get("model", {})
+    compile_model = False
+    if isinstance(model, dict) and "compile" in model:
+        model = dict(model)
+        compile_model = model.pop("compile")
+        if not isinstance(compile_model, bool):
+            fail(source, "model.compile", "true or false", f"{compile_model!r} ({type(compile_model).__name__})")
+    recipe = Recipe(name=values["name"], seed=seed, model=_model_section(model, source), compile=compile_model,
+                    **built)
     _check_values(recipe, source)
     return recipe
 
@@ -233,6 +274,13 @@ def _check_values(recipe: Recipe, source: str) -> None:
 
     if recipe.dataset.layout not in LAYOUTS:
         fail(source, "dataset.layout", f"one of the layouts {sorted(LAYOUTS)}", repr(recipe.dataset.layout))
+    if recipe.dataset.bands is not None:
+        from ..features import band_table
+
+        band_table(recipe.dataset.bands, source)
+        if {"band_edges", "band_names", "num_bands"} & set(recipe.model):
+            fail(source, "dataset.bands", "bands set in one place (dataset.bands, or model.band_edges and "
+                 "model.band_names)", "both")
     for section in (recipe.dataset, recipe.pretrain, recipe.finetune):
         for item in dataclasses.fields(section):
             value = getattr(section, item.name)
@@ -252,7 +300,7 @@ def _check_values(recipe: Recipe, source: str) -> None:
         "finetune.gradient_accumulation_steps": recipe.finetune.gradient_accumulation_steps,
         "pretrain.learning_rate": recipe.pretrain.learning_rate,
         "finetune.learning_rate": recipe.finetune.learning_rate,
-        "finetune.baseline_l2": recipe.finetune.baseline_l2,
+        "finetune.train_trials": 1 if recipe.finetune.train_trials is None else recipe.finetune.train_trials,
     }  # fmt: skip
     for key, value in positive.items():
         if value <= 0:
@@ -262,12 +310,24 @@ def _check_values(recipe: Recipe, source: str) -> None:
                        ("finetune.weight_decay", recipe.finetune.weight_decay)):
         if value < 0:
             fail(source, key, "a non-negative value", repr(value))
+    _check_finetune_lists(recipe.finetune, source)
+    if recipe.finetune.kfold < 2:
+        fail(source, "finetune.kfold", "at least 2 folds", repr(recipe.finetune.kfold))
     if not 0 < recipe.finetune.validation_fraction < 1:
         fail(source, "finetune.validation_fraction", "a fraction in (0, 1)", repr(recipe.finetune.validation_fraction))
     max_windows = recipe.model.get("max_windows", MoodReaderConfig.max_windows)
     if recipe.dataset.sequence_windows > max_windows:
         fail(source, "dataset.sequence_windows", f"at most model.max_windows={max_windows}",
              repr(recipe.dataset.sequence_windows))
+
+
+def _check_finetune_lists(settings: FinetuneRecipe, source: str) -> None:
+    if settings.seeds is not None:
+        if not settings.seeds or any(seed < 0 for seed in settings.seeds) or len(set(settings.seeds)) < len(
+                settings.seeds):
+            fail(source, "finetune.seeds", "a non-empty list of distinct whole numbers from 0", repr(settings.seeds))
+    if not settings.baseline_c or not all(math.isfinite(c) and c > 0 for c in settings.baseline_c):
+        fail(source, "finetune.baseline_c", "a non-empty list of positive finite numbers", repr(settings.baseline_c))
 
 
 def load_recipe(path: str | Path) -> Recipe:
