@@ -69,7 +69,10 @@ def test_fresh_process_remote_code_gives_identical_outputs(tmp_path):
     torch.save(inputs, tmp_path / "inputs.pt")
     script = tmp_path / "load_remote.py"
     script.write_text(REMOTE_SCRIPT)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf_home"), "PYTHONPATH": ""}
+    # bitwise equality needs the same number of threads on both sides (it decides the order of float reductions);
+    # earlier tests may have changed this process's
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf_home"), "PYTHONPATH": "",
+           "OMP_NUM_THREADS": str(torch.get_num_threads())}
     subprocess.run(
         [sys.executable, str(script), str(folder), str(tmp_path / "inputs.pt"), str(tmp_path / "outputs.pt")],
         cwd=tmp_path, env=env, check=True, timeout=300,

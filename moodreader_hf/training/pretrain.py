@@ -32,7 +32,8 @@ from ..feature_extraction_moodreader import MoodReaderFeatureExtractor
 from ..modeling_moodreader import MoodReaderForMaskedEEGModeling
 from ..validation import fail
 from .recipe import Recipe
-from .runtime import accumulation_steps, check_batch_size, make_accelerator, package_versions, runtime_info
+from .runtime import (accumulation_steps, check_batch_size, compile_if_asked, make_accelerator, package_versions,
+                      runtime_info)
 from .stream import SignalBatches, SignalSource, StreamPosition, check_sources, open_corpus, open_signal_dataset
 
 CHECKPOINTS = "checkpoints"
@@ -169,7 +170,7 @@ def run_pretraining(
         shutil.rmtree(output_dir / CHECKPOINTS, ignore_errors=True)
     accelerator.wait_for_everyone()
     torch.manual_seed(recipe.seed)
-    model = MoodReaderForMaskedEEGModeling(config)
+    model = compile_if_asked(MoodReaderForMaskedEEGModeling(config), recipe.compile)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     scheduler = get_cosine_schedule_with_warmup(optimizer, settings.warmup_steps, settings.steps)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)

@@ -43,6 +43,17 @@ def make_accelerator(
     return accelerator
 
 
+def compile_if_asked(model: torch.nn.Module, enabled: bool) -> torch.nn.Module:
+    """``model.compile()`` (in place: the module, its class and its state-dict keys stay) when ``enabled``.
+
+    Compiled, the forward and backward passes run as fused kernels (inductor); outputs equal the eager ones up to
+    float rounding. Under DDP the compiled module is wrapped as usual by ``accelerator.prepare``.
+    """
+    if enabled:
+        model.compile()
+    return model
+
+
 def cpu_threads(num_processes: int = 1) -> int:
     """CPU threads per process: ``MOODREADER_NUM_THREADS`` if set, otherwise the CPUs this process may use, less
     the load other jobs already put on them (the 1-minute load average), shared among ``num_processes``; at least 1.
