@@ -132,16 +132,8 @@ def iter_faced(root: str | Path, target: str = "emotion") -> Iterator[Trial]:
     for path in faced_files(root):
         data = _load_array(path, (FACED_CLIPS, FACED_CHANNELS, None), dims)
         for index in range(FACED_CLIPS):
-            yield Trial(
-                subject=_subject(path),
-                session="1",
-                trial=index + 1,
-                label=faced_clip_label(index + 1, target),
-                signal=np.ascontiguousarray(data[index, : len(FACED_CHANNEL_NAMES)]),
-                sfreq=FACED_SFREQ,
-                window_seconds=1.0,
-                source=str(path),
-            )
+            yield _clip_trial(path, index, target, window_seconds=1.0,
+                              signal=np.ascontiguousarray(data[index, : len(FACED_CHANNEL_NAMES)]))
 
 
 def iter_faced_de(root: str | Path, target: str = "emotion") -> Iterator[Trial]:
@@ -163,13 +155,11 @@ def iter_faced_de(root: str | Path, target: str = "emotion") -> Iterator[Trial]:
     for path in faced_de_files(root):
         data = _load_array(path, (FACED_CLIPS, FACED_CHANNELS, None, FACED_BANDS), dims)
         for index in range(FACED_CLIPS):
-            yield Trial(
-                subject=_subject(path),
-                session="1",
-                trial=index + 1,
-                label=faced_clip_label(index + 1, target),
-                de=np.ascontiguousarray(data[index, : len(FACED_CHANNEL_NAMES)].transpose(1, 0, 2)),
-                sfreq=FACED_SFREQ,
-                window_seconds=FACED_DE_WINDOW_SECONDS,
-                source=str(path),
-            )
+            yield _clip_trial(path, index, target, window_seconds=FACED_DE_WINDOW_SECONDS,
+                              de=np.ascontiguousarray(data[index, : len(FACED_CHANNEL_NAMES)].transpose(1, 0, 2)))
+
+
+def _clip_trial(path: Path, index: int, target: str, **fields) -> Trial:
+    """Clip ``index`` (0-based) of a subject file as a :class:`Trial`, with its ``signal`` or ``de`` in ``fields``."""
+    return Trial(subject=_subject(path), session="1", trial=index + 1, label=faced_clip_label(index + 1, target),
+                 sfreq=FACED_SFREQ, source=str(path), **fields)
