@@ -45,7 +45,7 @@ def demo_run(scratch: Path, name: str, loaded: bool) -> tuple[float, str]:
     if loaded:
         busy = subprocess.Popen([sys.executable, "-c", BUSY], env={**os.environ, "OMP_NUM_THREADS": "1",
                                                                     "OPENBLAS_NUM_THREADS": "1"})
-        time.sleep(3.0)  # the demo chooses its threads from the load it sees at start
+        time.sleep(1.0)  # running before the demo measures which CPUs are idle
     try:
         return timed([str(MOODREADER), "demo", "--quiet", "--output-dir", str(scratch / name)])
     finally:

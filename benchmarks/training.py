@@ -105,7 +105,7 @@ def measure_folds(recipe, subjects: int) -> dict[str, float]:
         report = run_finetuning(one_epoch, dataset, Path(scratch) / "run", protocol="loso", progress=False)
         seconds = time.perf_counter() - started
         tensors = load_fold_tensors(one_epoch, dataset)
-        folds = make_folds("loso", Rows(tensors.subjects, tensors.sessions, tensors.trials),
+        folds = make_folds("loso", Rows(tensors.subjects, tensors.sessions, tensors.trials, tensors.tail),
                            split_settings(one_epoch, tensors.metadata))
         baseline_seconds, per_window = 0.0, {}
         for kind in BASELINES:

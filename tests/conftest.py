@@ -37,6 +37,13 @@ def _seeded():
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _folds_in_process(monkeypatch):
+    """Folds train in the test's own process (a worker pool costs seconds to start); tests of the fold workers
+    set ``MOODREADER_FOLD_WORKERS`` themselves."""
+    monkeypatch.setenv("MOODREADER_FOLD_WORKERS", "0")
+
+
 @pytest.fixture(scope="session")
 def physionet_edf(request, tmp_path_factory):
     """The real PhysioNet EDF (64 electrodes, 160 Hz, 61 s), fetched once from PyPI into pytest's cache."""

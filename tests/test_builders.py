@@ -52,13 +52,16 @@ def _session_files(root: Path, folder: str) -> list[tuple[str, str, Path]]:
 
 
 def _expected_rows(root: Path, windows: int, stride: int) -> list[tuple[str, str, int, int]]:
-    """(subject, session, trial, start) of every row, from the stored de_LDS arrays' lengths."""
+    """(subject, session, trial, start) of every row, from the stored de_LDS arrays' lengths: starts every
+    ``stride`` windows, plus the tail row at ``length - windows`` when the last regular row ends earlier."""
     rows = []
     for subject, session, path in _session_files(root, "ExtractedFeatures"):
         for name, shape, _ in scipy.io.whosmat(path):
             if name.startswith("de_LDS"):
                 trial, length = int(name[len("de_LDS"):]), shape[1]
-                starts = range(0, length - windows + 1, stride) if length >= windows else []
+                starts = list(range(0, length - windows + 1, stride)) if length >= windows else []
+                if starts and starts[-1] + windows < length:
+                    starts.append(length - windows)
                 rows += [(subject, session, trial, start) for start in starts]
     return sorted(rows)
 
@@ -218,7 +221,7 @@ def test_commands_simulate_then_build_with_parquet(tmp_path, capsys):
                                "--quiet"])  # fmt: skip
     assert build.func(build) == 0
     output = capsys.readouterr().out
-    assert "SIMULATED" in output and "Built 15 rows" in output
+    assert "SIMULATED" in output and f"Built {len(_expected_rows(tmp_path / 'sim', 5, 5))} rows" in output
     assert list((tmp_path / "pq" / "data").glob("train-*.parquet"))
 
 

@@ -102,7 +102,7 @@ def test_the_data_decide_montage_rate_and_classes(built):
     assert metadata["sampling_rate"] == 256 and metadata["label_names"] == ["calm", "excited"]
     assert metadata["subjects"] == ["s1", "s2", "s3"] and metadata["layout"] == "events"
     table = dataset["train"].with_format("numpy")[:]
-    assert len(table["label"]) == 3 * (5 * 2 + 2)  # 8 s spans: 2 rows of 4 windows; the 9.5 s span: 2 rows too
+    assert len(table["label"]) == 3 * (5 * 2 + 3)  # 8 s spans: 2 rows of 4 windows; the 9.5 s span: 2 + a tail row
     names = metadata["channel_names"]
     for subject, (_, montage, _, _) in FILES.items():
         masks = table["channel_mask"][table["subject"] == subject]
@@ -110,14 +110,14 @@ def test_the_data_decide_montage_rate_and_classes(built):
     only_wide = [names.index(name) for name in ("FCz", "CPz", "POz")]
     assert (table["de"][table["subject"] != "s2"][:, :, only_wide] == 0).all()
     assert (table["de"][table["subject"] == "s2"][:, :, only_wide] != 0).all()
-    assert table["trial"][table["subject"] == "s2"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]
+    assert table["trial"][table["subject"] == "s2"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 6]
     assert [dataset["train"].features["label"].int2str(int(v)) for v in table["label"][:12:2]] == list(LABELS)
     coverage = metadata["coverage"]
     assert coverage["labelled"] == pytest.approx(3 * sum(DURATIONS))
-    assert coverage["in_rows"] == pytest.approx(3 * 6 * 8) and coverage["window_tails"] == pytest.approx(1.5)
-    assert coverage["between_rows"] == pytest.approx(3.0) and coverage["short_trials"] == 0
+    assert coverage["in_rows"] == pytest.approx(3 * (5 * 8 + 9)) and coverage["window_tails"] == pytest.approx(1.5)
+    assert coverage["between_rows"] == 0 and coverage["short_trials"] == 0
     card = (built / "README.md").read_text()
-    assert "144 s of the 148.5 s" in card and "1.5 s after the last whole window" in card
+    assert "147 s of the 148.5 s" in card and "1.5 s after the last whole window" in card
     assert "Recordings at 256, 500 Hz" in card and "license: unknown" in card
 
 
@@ -234,7 +234,7 @@ def test_loso_fine_tuning_on_own_recordings(trained, built):
     run, report = trained
     assert [fold["test_subject"] for fold in report["folds"]] == ["s1", "s2", "s3"]
     assert report["dataset"]["classes"] == ["calm", "excited"]
-    assert all(fold["n_test"] == 12 for fold in report["folds"])
+    assert all(fold["n_test"] == 13 for fold in report["folds"])
     assert report["accuracy_mean"] > 0.7, [fold["accuracy"] for fold in report["folds"]]
     config = json.loads((run / "folds" / "subject-s2" / "model" / "config.json").read_text())
     metadata = json.loads((built / "moodreader_dataset.json").read_text())

@@ -49,6 +49,30 @@ def test_base_model_shapes_attentions_and_hidden_states():
     torch.testing.assert_close(spatial.sum(-1), torch.ones(BATCH, TIME, 1, CHANNELS))
 
 
+def test_an_encoded_signal_stands_in_for_the_raw_signal():
+    model = MoodReaderForEmotionRecognition(tiny_config(**BOTH_STREAMS, num_labels=3)).eval()
+    de, signal = de_batch(), signal_batch()
+    mask = torch.ones(BATCH, CHANNELS, dtype=torch.long)
+    mask[0, :5] = 0
+    with torch.no_grad():
+        direct = model(de_features=de, eeg_signals=signal, channel_mask=mask).logits
+        encoded = model.moodreader(eeg_signals=signal, channel_mask=mask).signal_last_hidden_state
+        cached = model(de_features=de, signal_last_hidden_state=encoded, channel_mask=mask).logits
+    torch.testing.assert_close(cached, direct, rtol=0, atol=0)
+    for inputs, message in (
+        ({"de_features": de, "eeg_signals": signal, "signal_last_hidden_state": encoded},
+         r"signal_last_hidden_state: expected none when eeg_signals are given"),
+        ({"de_features": de, "signal_last_hidden_state": encoded[:, :2]},
+         rf"signal_last_hidden_state: expected shape \({BATCH}, {TIME * 4}, {CHANNELS}, 16\)"),
+        ({"de_features": de}, r"eeg_signals: expected shape .* got none"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            model(**inputs)
+    de_only = MoodReaderForEmotionRecognition(tiny_config(num_labels=3))
+    with pytest.raises(ValueError, match=r"signal_last_hidden_state: expected none \(the model has no 'signal'"):
+        de_only(de_features=de, signal_last_hidden_state=encoded)
+
+
 def test_explicit_attention_equals_sdpa(config):
     model = MoodReaderModel(config).eval()
     de = de_batch()

@@ -118,12 +118,14 @@ def _within_row_lines(metadata: dict[str, object]) -> list[str]:
 
 
 def _coverage_lines(metadata: dict[str, object]) -> list[str]:
-    """What of the labelled signal is in rows and what was dropped."""
+    """What of the labelled signal is in rows (tail rows included, for datasets that have them) and what was
+    dropped."""
     coverage = metadata.get("coverage")
     lines = []
     if isinstance(coverage, dict) and coverage.get("labelled"):
-        dropped = {"window_tails": "after the last whole window of a trial",
-                   "between_rows": "windows in no row (after a trial's last row, or between rows)",
+        in_no_row = ("windows between rows (the stride exceeds a row)" if metadata.get("tail_rows")
+                     else "windows in no row (after a trial's last row, or between rows)")
+        dropped = {"window_tails": "after the last whole window of a trial", "between_rows": in_no_row,
                    "short_trials": "trials shorter than one row"}  # fmt: skip
         parts = [f"{coverage[key]:g} s {what}" for key, what in dropped.items() if coverage.get(key)]
         lines += [f"Coverage: {coverage['in_rows']:g} s of the {coverage['labelled']:g} s of labelled signal "
@@ -138,6 +140,24 @@ def _notes_lines(metadata: dict[str, object]) -> list[str]:
     return ["## How the files were read", "", *[f"- {note}" for note in notes], ""] if notes else []
 
 
+def _rows_sentence(metadata: dict[str, object]) -> str:
+    """How trials are cut into rows: with tail rows (``tail_rows`` in the metadata) or, for datasets built before
+    them, with the trailing windows dropped."""
+    windows, stride, seconds = metadata["sequence_windows"], metadata["stride"], metadata["window_seconds"]
+    skipped = f"({metadata.get('skipped_trials', 0)} trials shorter than one row were skipped)"
+    if not metadata.get("tail_rows"):
+        return (f"One row is {windows} consecutive DE windows of {seconds:g} s from one trial; rows of a trial start "
+                f"every {stride} windows and trailing windows that do not fill a row are dropped {skipped}.")
+    overlap = ("overlapping the row before it" if int(stride) <= int(windows) else
+               f"overlapping the row before it when fewer than {windows} windows trail that row; the "
+               f"{int(stride) - int(windows)} windows between consecutive regular rows are in no row")
+    return (f"One row is {windows} consecutive DE windows of {seconds:g} s from one trial; rows of a trial start "
+            f"every {stride} windows, and when they do not reach a trial's last window one more row, the tail row "
+            f"(`tail` true), holds its last {windows} windows, {overlap} {skipped}. Tail rows are for testing only "
+            "(`moodreader finetune` never trains, validates or normalises on them): they let every trailing window "
+            "be scored.")
+
+
 def card_text(metadata: dict[str, object], *, parquet: bool = False) -> str:
     """The card's body: what the data is (saying plainly when it is simulated), its columns and how to load it."""
     layout = str(metadata["layout"])
@@ -145,7 +165,7 @@ def card_text(metadata: dict[str, object], *, parquet: bool = False) -> str:
     if layout in _OWN_RECORDINGS:
         name = str(metadata.get("dataset_id") or layout)
     simulated = bool(metadata["simulated"])
-    windows, stride, seconds = metadata["sequence_windows"], metadata["stride"], metadata["window_seconds"]
+    windows = metadata["sequence_windows"]
     lines = [f"# {'Simulated ' if simulated else ''}{name}: DE window sequences for emotion recognition", ""]
     if simulated:
         lines += [
@@ -192,13 +212,12 @@ def card_text(metadata: dict[str, object], *, parquet: bool = False) -> str:
     lines += [
         "## Rows and columns",
         "",
-        f"One row is {windows} consecutive DE windows of {seconds:g} s from one trial; rows of a trial start every "
-        f"{stride} windows and trailing windows that do not fill a row are dropped "
-        f"({metadata.get('skipped_trials', 0)} trials shorter than one row were skipped). DE is {de_origin}.",
+        f"{_rows_sentence(metadata)} DE is {de_origin}.",
         "",
         *_coverage_lines(metadata),
         *_within_row_lines(metadata),
-        "- `subject`, `session`, `trial` (1-based), `start` (first window, 0-based)",
+        "- `subject`, `session`, `trial` (1-based), `start` (first window, 0-based)"
+        + (", `tail` (the trial's tail row, test-only)" if metadata.get("tail_rows") else ""),
         f"- `de`: `(time={windows}, channels={len(metadata['channel_names'])}, bands={len(metadata['band_names'])})` "
         f"float32, bands {bands}",
         f"- montage: {len(metadata['channel_names'])} electrodes ({', '.join(metadata['channel_names'])}); rate "

@@ -6,11 +6,15 @@ A built dataset is a folder::
     <output_dir>/README.md                     dataset card (YAML metadata + text; says when the data is simulated)
     <output_dir>/moodreader_dataset.json       the metadata :func:`load_built_dataset` checks
 
-One row is ``sequence_windows`` consecutive DE windows of one trial. There is a single split, ``"train"``, with all
-subjects: training makes the leave-one-subject-out folds from the ``subject`` column, so no subject is ever split
-between training and evaluation. Columns (declared ``Features``):
+One row is ``sequence_windows`` consecutive DE windows of one trial: rows start every ``stride`` windows, and a
+trial whose last windows fill no such row gets one more, its *tail row*, holding its last ``sequence_windows``
+windows (:mod:`moodreader_hf.builders.windows`; metadata ``tail_rows: true``). There is a single split, ``"train"``,
+with all subjects: training makes the leave-one-subject-out folds from the ``subject`` column, so no subject is ever
+split between training and evaluation. Columns (declared ``Features``):
 
 - ``subject``, ``session`` (strings as the dataset names them), ``trial`` (1-based), ``start`` (first window, 0-based);
+- ``tail`` (bool): True for a trial's tail row, which training keeps for testing only (never trained, validated or
+  normalised on); a dataset built before tail rows has no such column;
 - ``de`` ``Array3D((sequence_windows, channels, bands), float32)``: DE in the montage's channel order;
 - ``channel_mask`` ``List(int8, length=channels)``: 1 = the electrode was recorded, 0 = missing (its DE and signal
   are 0). Always written, so every built dataset has the same columns; all ones for the SEED family;
@@ -27,8 +31,9 @@ feature extractor and the training contract follow the metadata.
 
 For raw layouts (``seed-raw``, ``deap``, ``events``, ``bids``) the DE is computed here by
 :class:`MoodReaderFeatureExtractor` (resampling, channel matching, DE, smoothing per trial), exactly as at
-inference; for DE layouts the distributed DE is reordered to the montage. What does not fill a window or a row is
-dropped and counted (``coverage`` in the metadata and the card). Trials stream one at a time, and rows go to Arrow
+inference; for DE layouts the distributed DE is reordered to the montage. What is in no row is dropped and counted
+(``coverage`` in the metadata and the card): samples after a trial's last whole window, windows between rows when
+``stride > sequence_windows``, and trials shorter than one row. Trials stream one at a time, and rows go to Arrow
 shards as they are produced (:mod:`moodreader_hf.builders.dataset_shards`), in a temporary folder that replaces
 ``output_dir`` only once complete: memory stays bounded by a few batches of rows, and an interrupted build leaves
 the old dataset intact.
@@ -126,10 +131,10 @@ class _WithinRowVariance:
 class _BuildState:
     """What the row generator learns while it streams (read after the build).
 
-    ``seconds`` of the trials' signal (DE layouts: of their windows): ``labelled`` in all, ``in_rows``,
-    ``window_tails`` (after the last whole window of a trial), ``between_rows`` (windows of a trial in no row:
-    after its last row, or between rows when the stride exceeds a row), ``short_trials`` (the windows of trials
-    shorter than a row); the last four add up to ``labelled``."""
+    ``seconds`` of the trials' signal (DE layouts: of their windows): ``labelled`` in all, ``in_rows`` (in a
+    regular or a tail row), ``window_tails`` (after the last whole window of a trial), ``between_rows`` (windows of
+    a trial in no row: between rows when the stride exceeds a row), ``short_trials`` (the windows of trials shorter
+    than a row); the last four add up to ``labelled``."""
 
     skipped: list[str] = field(default_factory=list)
     subjects: set[str] = field(default_factory=set)
@@ -163,6 +168,7 @@ def dataset_features(
         "session": Value("string"),
         "trial": Value("int32"),
         "start": Value("int32"),
+        "tail": Value("bool"),
         "de": Array3D(shape=(sequence_windows, channels, bands), dtype="float32"),
         "channel_mask": List(Value("int8"), length=channels),
     }
@@ -228,7 +234,7 @@ class _TrialConverter:
 
 def _count_seconds(state: _BuildState, trial: Trial, windows: int, *, sequence_windows: int, stride: int,
                    window_seconds: float) -> None:
-    """Add a trial's seconds to ``state.seconds``: in rows, or dropped (and why)."""
+    """Add a trial's seconds to ``state.seconds``: in rows (regular or tail), or dropped (and why)."""
     seconds = trial.signal.shape[1] / trial.sfreq if trial.signal is not None else windows * window_seconds
     covered = covered_windows(windows, sequence_windows, stride)
     state.seconds["labelled"] += seconds
@@ -288,6 +294,7 @@ def _rows(
                 "session": trial.session,
                 "trial": trial.trial,
                 "start": sequence.start,
+                "tail": sequence.tail,
                 "de": sequence.de,
                 "channel_mask": converted["channel_mask"],
                 "label": trial.label,
@@ -354,8 +361,9 @@ def build_dataset(
         output_dir: Where the built dataset goes; replaced atomically if it holds an older build.
         sequence_windows: DE windows per row.
         stride: Windows between the starts of consecutive rows of a trial (``stride = sequence_windows``: no overlap).
-            Windows that do not fill a row are dropped and a trial shorter than one row is skipped; both are
-            counted (``coverage`` in the metadata, and a warning for skipped trials).
+            A trial's last windows, when no such row reaches them, are held by its tail row (``tail`` column,
+            test-only); windows between rows (``stride > sequence_windows``) are dropped and a trial shorter than one
+            row is skipped; both are counted (``coverage`` in the metadata, and a warning for skipped trials).
         include_signal: Also store the raw signal of each row (raw layouts only).
         smoothing: Raw layouts: ``"lds"``, ``"moving_average"`` or ``"none"``, applied per trial to the computed DE.
         feature: DE layouts with a choice (SEED, SEED-IV): ``"de_LDS"`` or ``"de_movingAve"``.
@@ -465,6 +473,7 @@ def build_dataset(
             "sampling_rate": rate,
             "sequence_windows": sequence_windows,
             "stride": stride,
+            "tail_rows": True,
             "de_source": "computed" if raw else "distributed",
             "method": method if raw else None,
             "smoothing": smoothing if raw else _FEATURE_SMOOTHING.get(str(options.get("feature")), "as distributed"),

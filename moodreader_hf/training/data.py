@@ -35,6 +35,8 @@ class EEGTensors:
         channel_mask: ``(rows, channels)`` int64, 1 where the electrode was recorded.
         eye: ``(rows, time, eye_dims)`` float32 or ``None``.
         signal: ``(rows, channels, time * samples_per_window)`` float32 µV or ``None``.
+        tail: ``(rows,)`` bool, True for a trial's tail row (test-only, see :mod:`moodreader_hf.builders.windows`);
+            all False for a dataset without the ``tail`` column (built before tail rows). ``None`` means all False.
         label_names: Class names by index.
         metadata: The dataset's metadata (layout, channel names, simulated, ...).
     """
@@ -48,8 +50,13 @@ class EEGTensors:
     channel_mask: torch.Tensor
     eye: torch.Tensor | None = None
     signal: torch.Tensor | None = None
+    tail: np.ndarray | None = None
     label_names: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.tail is None:
+            self.tail = np.zeros(len(self), dtype=bool)
 
     def __len__(self) -> int:
         return int(self.de.shape[0])
@@ -85,7 +92,8 @@ def tensors_from_dataset(
         fail(source, missing[0], f"a column {missing[0]!r} (the recipe needs columns {list(dict.fromkeys(required))})",
              f"columns {sorted(columns)}")
     wanted = [name for name in ("subject", "session", "trial", "start", "de", "label", "eye", "signal",
-                                "channel_mask") if name in columns and (name in required or name == "channel_mask")]
+                                "channel_mask", "tail")
+              if name in columns and (name in required or name in ("channel_mask", "tail"))]
     data = dataset.select_columns(wanted).with_format("numpy")[:]
     de = np.asarray(data["de"], dtype=np.float32)
     if de.ndim != 4 or len(de) == 0:
@@ -124,6 +132,7 @@ def tensors_from_dataset(
         channel_mask=torch.from_numpy(channel_mask),
         eye=torch.from_numpy(np.asarray(data["eye"], dtype=np.float32)) if "eye" in required else None,
         signal=None if signal is None else torch.from_numpy(signal),
+        tail=np.asarray(data["tail"], dtype=bool) if "tail" in data else np.zeros(rows, dtype=bool),
         label_names=list(getattr(label_feature, "names", []) or []),
         metadata=dict(metadata),
     )

@@ -9,7 +9,7 @@ Decisions, stated once:
   is ``--corpus`` if given, otherwise a corpus of that download's own ``Preprocessed_EEG`` recordings (the report
   then lists every subject as seen in pre-training: unlabeled, but not a clean cross-subject estimate).
 - ``DIR/model`` is trained on every evaluated subject with the same recipe (early stopping on a validation split of
-  their trials) and normalised with all their rows: the model one would publish. The LOSO report in
+  their trials) and normalised with all their rows but tail rows: the model one would publish. The LOSO report in
   ``DIR/report.json`` is the estimate of how it does on a new subject; a copy in ``DIR/model`` (saying so) lets
   ``moodreader publish DIR/model`` put those numbers and the simulated-data warning in the card.
 """
@@ -21,17 +21,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from ..builders import build_dataset
 from ..simulation import simulate_seed
 from ..validation import fail
-from .finetune import finetune_config, load_fold_tensors, run_finetuning, save_fold_model, train_fold
-from .folds import split_validation
+from .finetune import run_finetuning
 from .pretrain import run_pretraining
 from .recipe import Recipe, load_recipe
 from .report import attach_report
-from .runtime import make_accelerator
 
 DEMO_RECIPE = Path(__file__).resolve().parent / "recipes" / "moodreader-tiny.yaml"
 DEMO_SUBJECTS = 5
@@ -82,22 +78,6 @@ def _build_corpus(recipe: Recipe, root: Path, output: Path, progress: bool) -> P
                         progress=progress)
 
 
-def train_final_model(recipe: Recipe, dataset: Path, pretrained: Path | None, output: Path, progress: bool) -> Path:
-    """Train on every subject of ``dataset`` (validation: a share of their trials) and save to ``output``."""
-    accelerator = make_accelerator(mixed_precision=None, recipe_mixed_precision=recipe.finetune.mixed_precision,
-                                   gradient_accumulation_steps=recipe.finetune.gradient_accumulation_steps)
-    tensors = load_fold_tensors(recipe, dataset)
-    config = finetune_config(recipe, tensors, str(dataset))
-    groups = np.array([f"{a}|{b}|{c}" for a, b, c in zip(tensors.subjects, tensors.sessions, tensors.trials)])
-    train, validation = split_validation(np.arange(len(tensors)), groups, recipe.finetune.validation_fraction,
-                                         recipe.seed)
-    trained = train_fold(accelerator, recipe, config, tensors, name="all-subjects", number=len(
-        set(tensors.subjects.tolist())), train=train, validation=validation, pretrained=pretrained, progress=progress)
-    save_fold_model(trained, accelerator, output)
-    accelerator.free_memory()
-    return output
-
-
 def run_demo(
     output_dir: str | Path, *, seed_dir: str | Path | None = None, recipe_path: str | Path | None = None,
     corpus: str | Path | None = None, progress: bool = True,
@@ -137,14 +117,14 @@ def run_demo(
     pretrained = run_pretraining(recipe, corpus_paths=[corpus], output_dir=output_dir / "pretrain", overwrite=True,
                                  progress=progress)
     stages.done("pre-training")
-    report = run_finetuning(recipe, dataset, output_dir, protocol="loso", pretrained=pretrained, progress=progress)
-    stages.done("LOSO evaluation")
-    model = train_final_model(recipe, dataset, pretrained, output_dir / "model", progress)
+    model = output_dir / "model"
+    report = run_finetuning(recipe, dataset, output_dir, protocol="loso", pretrained=pretrained, progress=progress,
+                            final_model=model)
     attach_report(model, output_dir, f"This model was trained with the same recipe on all {len(report['subjects'])} "
                   "evaluated subjects; the leave-one-subject-out numbers estimate how the recipe does on a new "
                   "subject.")
     shutil.rmtree(output_dir / "pretrain" / "checkpoints", ignore_errors=True)
-    stages.done("final model")
+    stages.done("LOSO evaluation and final model")
     return DemoResult(
         report=output_dir / "report.json", model=model, report_markdown=output_dir / "report.md",
         confusion_matrix=output_dir / "confusion_matrix.png", simulated=report["simulated"],

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ from ..validation import fail
 from .baseline import BASELINES, baseline_fold
 from .contract import check_recipe_against_dataset, dataset_extractor, dataset_feature_config
 from .data import EEGTensors, batch_loader, fit_normalization, load_tensors, normalize, normalize_eye
-from .folds import Fold, isolation_record
+from .fold_pool import SHARED_MEMORY, JobRunner, shared_bytes, shared_memory_fits, worker_count
+from .folds import Fold, isolation_record, split_validation
 from .metrics import accuracy, macro_f1, scores
 from .pretrain import check_loss
 from .protocols import Rows, SplitSettings, make_folds
@@ -77,13 +78,16 @@ def dataset_metadata(path: str | Path) -> dict[str, Any]:
 
 
 def fold_inputs(tensors: EEGTensors, rows: np.ndarray, de: torch.Tensor, eye: torch.Tensor | None = None, *,
-                use_signal: bool, use_eye: bool) -> dict[str, torch.Tensor]:
-    """The tensors of ``rows``: normalised ``de``, ``channel_mask``, ``labels``, ``row`` and, if used, ``signal``
+                use_signal: bool, use_eye: bool, signal_states: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """The tensors of ``rows``: normalised ``de``, ``channel_mask``, ``labels``, ``row`` and, if used, the raw
+    signal (as ``signal``, or as its frozen encoding ``signal_states`` when given, see :func:`frozen_signal_states`)
     and the normalised ``eye``."""
     index = torch.as_tensor(rows, dtype=torch.long)
     inputs = {"de": de[index], "channel_mask": tensors.channel_mask[index], "labels": tensors.labels[index],
               "row": index}
-    if use_signal:
+    if use_signal and signal_states is not None:
+        inputs["signal_states"] = signal_states[index]
+    elif use_signal:
         inputs["signal"] = tensors.signal[index]
     if use_eye:
         inputs["eye"] = eye[index]
@@ -92,7 +96,48 @@ def fold_inputs(tensors: EEGTensors, rows: np.ndarray, de: torch.Tensor, eye: to
 
 def _forward(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> Any:
     return model(de_features=batch["de"], eeg_signals=batch.get("signal"), eye_features=batch.get("eye"),
-                 channel_mask=batch["channel_mask"], labels=batch["labels"])
+                 channel_mask=batch["channel_mask"], labels=batch["labels"],
+                 signal_last_hidden_state=batch.get("signal_states"))
+
+
+FROZEN_MODULES = ("moodreader.signal_embeddings", "moodreader.signal_encoder")
+"""The modules ``finetune.freeze_signal_encoder`` keeps as pre-training left them (the raw-signal pooler trains)."""
+
+
+def frozen_signal_states(recipe: Recipe, config: MoodReaderConfig, tensors: EEGTensors,
+                         pretrained: str | Path | None, *, progress: bool) -> torch.Tensor | None:
+    """With ``finetune.freeze_signal_encoder``, every row's raw signal encoded once by the pre-trained encoder:
+    ``(rows, time * patches_per_window, channels, hidden)`` float32 (the model's ``signal_last_hidden_state``),
+    shared by every fold, seed and epoch. ``None`` (the encoder trains like every other weight) when the recipe
+    does not freeze it, the model has no raw-signal stream, or there is no pre-trained raw-signal encoder to keep
+    (no ``pretrained`` folder, or one that trained another stream). Memory: rows x time x patches_per_window x
+    channels x hidden x 4 bytes."""
+    if not recipe.finetune.freeze_signal_encoder or "signal" not in config.streams or pretrained is None:
+        return None
+    model = MoodReaderForEmotionRecognition(config)
+    transfer = transfer_pretrained(model, pretrained, explicit_signal=recipe.finetune.use_signal is True)
+    if not any(name.startswith(FROZEN_MODULES) for name in transfer.loaded):
+        return None
+    encoder = model.moodreader.eval()
+    batch_size = recipe.finetune.batch_size
+    states = []
+    with torch.no_grad():
+        for start in tqdm(range(0, len(tensors), batch_size), desc="frozen signal encoder", unit="batch",
+                          disable=not progress):
+            rows = slice(start, start + batch_size)
+            states.append(encoder(eeg_signals=tensors.signal[rows], channel_mask=tensors.channel_mask[rows],
+                                  return_dict=True).signal_last_hidden_state)
+    return torch.cat(states)
+
+
+def _trainable_parameters(model: torch.nn.Module, frozen: bool) -> list[torch.nn.Parameter]:
+    """The parameters the optimiser updates: all, or all but those of :data:`FROZEN_MODULES` (which stop
+    requiring gradients)."""
+    if frozen:
+        for name, parameter in model.named_parameters():
+            if name.startswith(FROZEN_MODULES):
+                parameter.requires_grad_(False)
+    return [parameter for parameter in model.parameters() if parameter.requires_grad]
 
 
 def evaluate(model: torch.nn.Module, loader: Any, accelerator: Accelerator, *, fold: str, phase: str,
@@ -134,10 +179,13 @@ def train_fold(
     progress: bool,
     callback: BatchCallback | None = None,
     seed: int | None = None,
+    signal_states: torch.Tensor | None = None,
 ) -> TrainedFold:
     """Fit normalisation on ``train`` and ``validation`` rows (never a test row), train with early stopping on
     the per-window accuracy of ``validation`` (ties: lower loss), and return the model holding its best weights.
-    ``seed`` (default: the recipe's) and ``number`` seed the initialisation and the batch order."""
+    With ``finetune.keep: last`` the weights after the last epoch are kept instead (no early stopping).
+    ``seed`` (default: the recipe's) and ``number`` seed the initialisation and the batch order. With
+    ``signal_states`` (:func:`frozen_signal_states`) the raw-signal encoder is frozen and its cached output fed."""
     settings = recipe.finetune
     run_seed = (recipe.seed if seed is None else seed) * 1_000_003 + number
     fitted = np.concatenate([train, validation])
@@ -152,9 +200,10 @@ def train_fold(
     torch.manual_seed(run_seed)
     model = MoodReaderForEmotionRecognition(config)
     transfer = transfer_pretrained(model, pretrained, explicit_signal=settings.use_signal is True)
+    trainable = _trainable_parameters(model, frozen=signal_states is not None)
     model = compile_if_asked(model, recipe.compile)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
-    flags = {"use_signal": "signal" in config.streams, "use_eye": settings.use_eye}
+    optimizer = torch.optim.AdamW(trainable, lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    flags = {"use_signal": "signal" in config.streams, "use_eye": settings.use_eye, "signal_states": signal_states}
     train_loader = batch_loader(fold_inputs(tensors, train, de, eye, **flags), batch_size=settings.batch_size,
                                 shuffle=True, seed=run_seed, drop_last=len(train) >= settings.batch_size)
     validation_loader = batch_loader(fold_inputs(tensors, validation, de, eye, **flags), batch_size=settings.batch_size,
@@ -187,7 +236,8 @@ def train_fold(
         score = (accuracy(windows.labels, windows.predictions),
                  float(torch.nn.functional.cross_entropy(torch.from_numpy(result["logits"]),
                                                          torch.from_numpy(result["labels"]))))
-        if score[0] > best[0] or (score[0] == best[0] and score[1] < best[1]):
+        improved = score[0] > best[0] or (score[0] == best[0] and score[1] < best[1])
+        if improved or settings.keep == "last":
             best, best_epoch = score, epoch
             best_state = {key: value.detach().clone() for key, value in
                           accelerator.unwrap_model(model).state_dict().items()}
@@ -288,6 +338,118 @@ def split_settings(recipe: Recipe, metadata: dict[str, Any], split_file: str | P
                          kfold=settings.kfold, split_file=None if chosen is None else str(chosen))
 
 
+@dataclass(frozen=True)
+class FoldJob:
+    """One model to train: a fold of the protocol for one seed (tested, saved under ``folder``), or, with
+    ``fold`` ``None``, the final model on every subject (saved to ``folder``, not tested)."""
+
+    name: str
+    number: int
+    seed: int
+    fold: Fold | None
+    folder: Path
+
+
+@dataclass
+class FoldResult:
+    """What a :class:`FoldJob` gives back: its report entry, test windows and rows (``None`` for the final model),
+    the transfer record and, when the run has a callback, the batches it fed (``(fold, phase, rows)``, rows as
+    arrays: they travel back from a worker)."""
+
+    entry: dict[str, Any] | None
+    windows: WindowPredictions | None
+    rows: RowPredictions | None
+    transfer: Transfer
+    batches: list[tuple[str, str, np.ndarray]]
+
+
+@dataclass
+class _RunState:
+    """What every job of a run shares (sent once to each fold worker; tensors through shared memory)."""
+
+    recipe: Recipe
+    config: MoodReaderConfig
+    tensors: EEGTensors
+    signal_states: torch.Tensor | None
+    pretrained: str | Path | None
+    output_dir: Path
+    label_names: list[str]
+    progress: bool
+    quiet_libraries: bool
+    record_batches: bool
+    mixed_precision: str | None
+    gradient_accumulation_steps: int
+    accelerator: Accelerator | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "accelerator": None}
+
+    def get_accelerator(self) -> Accelerator:
+        """The accelerator of this process (a fold worker makes its own on its first job)."""
+        if self.accelerator is None:
+            self.accelerator = make_accelerator(mixed_precision=self.mixed_precision,
+                                                recipe_mixed_precision=self.recipe.finetune.mixed_precision,
+                                                gradient_accumulation_steps=self.gradient_accumulation_steps)
+        return self.accelerator
+
+
+def all_subjects_split(recipe: Recipe, tensors: EEGTensors) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) rows of the final model: every subject, a ``validation_fraction`` of the trials held
+    out for early stopping; tail rows in neither."""
+    groups = trial_keys(tensors.subjects, tensors.sessions, tensors.trials)
+    return split_validation(np.flatnonzero(~tensors.tail), groups, recipe.finetune.validation_fraction, recipe.seed)
+
+
+def run_job(state: _RunState, job: FoldJob) -> FoldResult:
+    """Train (and, for a fold, test and save) the model of ``job``; runs in a fold worker or in the caller."""
+    if state.quiet_libraries:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    accelerator = state.get_accelerator()
+    batches: list[tuple[str, str, np.ndarray]] = []
+    callback = (lambda fold, phase, rows: batches.append((fold, phase, rows.numpy()))) if state.record_batches else None
+    recipe, tensors = state.recipe, state.tensors
+    progress = state.progress and accelerator.is_local_main_process
+    if job.fold is None:
+        train, validation = all_subjects_split(recipe, tensors)
+    else:
+        train, validation = job.fold.train, job.fold.validation
+    trained = train_fold(accelerator, recipe, state.config, tensors, name=job.name, number=job.number,
+                         train=train, validation=validation, pretrained=state.pretrained, progress=progress,
+                         callback=callback, seed=job.seed, signal_states=state.signal_states)
+    if job.fold is None:
+        save_fold_model(trained, accelerator, job.folder)
+        accelerator.free_memory()
+        return FoldResult(None, None, None, trained.transfer, batches)
+    entry, scored, by_row = _test_fold(accelerator, tensors, job.fold, trained, job.folder, state.output_dir,
+                                       state.label_names, callback, name=job.name, use_eye=recipe.finetune.use_eye,
+                                       batch_size=recipe.finetune.batch_size, signal_states=state.signal_states)
+    accelerator.free_memory()
+    return FoldResult({"seed": job.seed, **entry}, scored, by_row, trained.transfer, batches)
+
+
+def _fold_jobs(folds: list[Fold], seeds: list[int], output_dir: Path, final_model: Path | None) -> list[FoldJob]:
+    jobs = [FoldJob(fold.name if len(seeds) == 1 else f"{fold.name}/seed-{seed}", number, seed, fold,
+                    output_dir / "folds" / fold.name / (f"seed-{seed}" if len(seeds) > 1 else ""))
+            for seed in seeds for number, fold in enumerate(folds)]
+    if final_model is not None:
+        jobs.append(FoldJob("all-subjects", len(folds), seeds[0], None, Path(final_model)))
+    return jobs
+
+
+def _workers(recipe: Recipe, jobs: int, accelerator: Accelerator, shared: list[torch.Tensor | None]) -> int:
+    """Fold workers for this run (:func:`.fold_pool.worker_count`), 0 when the shared tensors do not fit in
+    shared memory (said once)."""
+    workers = worker_count(recipe.finetune.fold_workers, jobs,
+                           single_cpu_process=accelerator.num_processes == 1 and accelerator.device.type == "cpu")
+    if workers and not shared_memory_fits(shared_bytes(shared)):
+        accelerator.print(f"note: folds run one after the other: {SHARED_MEMORY} has less room than the "
+                          f"{shared_bytes(shared) / 2**20:.0f} MiB of tensors {workers} fold workers would share")
+        return 0
+    return workers
+
+
 def run_finetuning(
     recipe: Recipe,
     dataset_path: str | Path,
@@ -301,60 +463,74 @@ def run_finetuning(
     gradient_accumulation_steps: int | None = None,
     progress: bool = True,
     callback: BatchCallback | None = None,
+    final_model: str | Path | None = None,
 ) -> dict[str, Any]:
     """Run every fold of ``protocol`` (default: the recipe's) for every seed of ``seeds`` (default: the recipe's
     ``finetune.seeds``, else its ``seed``) on the built dataset, fit the baselines on the same folds, and write
-    the results.
+    the results. On a single-process CPU run the folds train side by side in ``finetune.fold_workers`` worker
+    processes (:mod:`.fold_pool`) while the baselines are fitted.
 
     Writes ``output_dir/folds/<fold>/model`` (``save_pretrained`` + feature extractor) and ``.../predictions.csv``
     (``folds/<fold>/seed-<seed>/...`` with several seeds), and ``output_dir/report.json``, ``report.md``,
-    ``confusion_matrix.png``. Returns the report (``None`` on processes other than the main one).
+    ``confusion_matrix.png``. With ``final_model`` (a folder) it also trains the model to publish: every subject,
+    early stopping on a share of their trials (:func:`all_subjects_split`), saved there. Returns the report
+    (``None`` on processes other than the main one).
     """
     output_dir = Path(output_dir)
     settings = recipe.finetune
     protocol = protocol or settings.protocol
     seeds = list(seeds or settings.seeds or [recipe.seed])
-    accelerator = make_accelerator(
-        mixed_precision=mixed_precision, recipe_mixed_precision=settings.mixed_precision,
-        gradient_accumulation_steps=accumulation_steps(gradient_accumulation_steps,
-                                                       settings.gradient_accumulation_steps),
-    )
+    steps = accumulation_steps(gradient_accumulation_steps, settings.gradient_accumulation_steps)
+    accelerator = make_accelerator(mixed_precision=mixed_precision, recipe_mixed_precision=settings.mixed_precision,
+                                   gradient_accumulation_steps=steps)
     check_batch_size(settings.batch_size, accelerator, "finetune.batch_size")
     tensors = load_fold_tensors(recipe, dataset_path)
     config = finetune_config(recipe, tensors, str(dataset_path))
     label_names = [config.id2label[index] for index in range(config.num_labels)]
-    folds = make_folds(protocol, Rows(tensors.subjects, tensors.sessions, tensors.trials),
+    folds = make_folds(protocol, Rows(tensors.subjects, tensors.sessions, tensors.trials, tensors.tail),
                        split_settings(recipe, tensors.metadata, split_file))
     overlap = check_pretraining_overlap(recipe, tensors, folds, pretrained, accelerator)
+    main_progress = progress and accelerator.is_local_main_process
+    signal_states = frozen_signal_states(recipe, config, tensors, pretrained, progress=main_progress)
+    if signal_states is not None:
+        tensors = replace(tensors, signal=None)
+    jobs = _fold_jobs(folds, seeds, output_dir, final_model)
+    workers = _workers(recipe, len(jobs), accelerator,
+                       [tensors.de, tensors.channel_mask, tensors.labels, tensors.eye, tensors.signal, signal_states])
+    state = _RunState(recipe, config, tensors, signal_states, pretrained, output_dir, label_names,
+                      progress=main_progress and not workers, quiet_libraries=bool(workers),
+                      record_batches=callback is not None,
+                      mixed_precision=mixed_precision, gradient_accumulation_steps=steps,
+                      accelerator=None if workers else accelerator)
     windows: dict[int, list[WindowPredictions]] = {seed: [] for seed in seeds}
     rows: dict[int, list[RowPredictions]] = {seed: [] for seed in seeds}
     entries = []
-    for seed in seeds:
-        for number, fold in enumerate(folds):
-            name = fold.name if len(seeds) == 1 else f"{fold.name}/seed-{seed}"
-            trained = train_fold(accelerator, recipe, config, tensors, name=name, number=number, train=fold.train,
-                                 validation=fold.validation, pretrained=pretrained, progress=progress,
-                                 callback=callback, seed=seed)
-            if number == 0 and seed == seeds[0]:
-                accelerator.print(f"pre-training: {trained.transfer.note} ({len(trained.transfer.loaded)} tensors "
-                                  f"loaded, {len(trained.transfer.fresh)} fresh)")
-            folder = output_dir / "folds" / fold.name / (f"seed-{seed}" if len(seeds) > 1 else "")
-            entry, scored, by_row = _test_fold(accelerator, tensors, fold, trained, folder, output_dir, label_names,
-                                               callback, name=name, use_eye=settings.use_eye,
-                                               batch_size=settings.batch_size)
-            entries.append({"seed": seed, **entry})
-            windows[seed].append(scored)
-            rows[seed].append(by_row)
-            accelerator.free_memory()
+    with JobRunner(run_job, jobs, state, workers) as runner:
+        baselines = _baselines(recipe, tensors, folds, config.num_labels) if accelerator.is_main_process else None
+        bar = tqdm(total=len(jobs), desc=f"models on {workers} workers", unit="model",
+                   disable=not (main_progress and workers))
+        for job, result in zip(jobs, runner.results()):
+            bar.update()
+            if callback is not None:
+                for fold_name, phase, batch_rows in result.batches:
+                    callback(fold_name, phase, torch.from_numpy(batch_rows))
+            if job.number == 0 and job.seed == seeds[0]:
+                accelerator.print(f"pre-training: {result.transfer.note} ({len(result.transfer.loaded)} tensors "
+                                  f"loaded, {len(result.transfer.fresh)} fresh)")
+            if result.entry is not None:
+                entries.append(result.entry)
+                windows[job.seed].append(result.windows)
+                rows[job.seed].append(result.rows)
+        bar.close()
     report = None
     if accelerator.is_main_process:
-        references, records = _baselines(recipe, tensors, folds, config.num_labels)
-        summary = summarise(windows, rows, references, records, num_classes=config.num_labels,
-                            eye=settings.use_eye)
+        summary = summarise(windows, rows, *baselines, num_classes=config.num_labels, eye=settings.use_eye)
         report = build_report(
             recipe=recipe, protocol=protocol, seeds=seeds, dataset_path=dataset_path, tensors=tensors,
             folds=entries, summary=summary, num_classes=config.num_labels,
-            pretraining={**trained.transfer.summary(), "overlap": overlap}, runtime=runtime_info(accelerator))
+            pretraining={**result.transfer.summary(), "overlap": overlap,
+                         "signal_encoder": "frozen" if signal_states is not None else "fine-tuned"},
+            runtime={**runtime_info(accelerator), "fold_workers": workers})
         write_report(output_dir, report, summary["confusion_matrix_counts"], label_names)
         for entry in entries:
             write_evaluation_pointer(output_dir / entry["model"], output_dir / "report.json", fold=entry["name"],
@@ -365,11 +541,13 @@ def run_finetuning(
 
 def _test_fold(accelerator: Accelerator, tensors: EEGTensors, fold: Fold, trained: TrainedFold, folder: Path,
                output_dir: Path, label_names: list[str], callback: BatchCallback | None, *, name: str,
-               use_eye: bool, batch_size: int) -> tuple[dict[str, Any], WindowPredictions, RowPredictions]:
+               use_eye: bool, batch_size: int, signal_states: torch.Tensor | None
+               ) -> tuple[dict[str, Any], WindowPredictions, RowPredictions]:
     de = normalize(tensors.de, tensors.channel_mask, trained.extractor.de_mean, trained.extractor.de_std)
     eye = normalize_eye(tensors.eye, trained.extractor.eye_mean, trained.extractor.eye_std) if use_eye else None
     loader = accelerator.prepare(batch_loader(
-        fold_inputs(tensors, fold.test, de, eye, use_signal=tensors.signal is not None, use_eye=use_eye),
+        fold_inputs(tensors, fold.test, de, eye, use_signal=tensors.signal is not None or signal_states is not None,
+                    use_eye=use_eye, signal_states=signal_states),
         batch_size=batch_size, shuffle=False, seed=0, drop_last=False))
     result = evaluate(trained.model, loader, accelerator, fold=name, phase="test", callback=callback)
     predictions = result["logits"].argmax(axis=1)

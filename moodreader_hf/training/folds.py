@@ -1,5 +1,6 @@
 """Folds: the train / validation / test rows of one split, the validation split drawn from the training rows only
-(whole subjects or whole trials), and the record that proves a fold's test units reach nothing else.
+(whole subjects or whole trials), tail rows kept for testing only, and the record that proves a fold's test units
+reach nothing else.
 
 The protocols that make folds are in :mod:`moodreader_hf.training.protocols`.
 """
@@ -7,7 +8,7 @@ The protocols that make folds are in :mod:`moodreader_hf.training.protocols`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -25,9 +26,10 @@ class Fold:
         train_subjects: Subjects of the training pool: the rows that train the model and the validation rows
             (the DE statistics are fitted on all of them).
         validation_subjects: Subjects whose rows decide early stopping (and the baselines' C).
-        train: Row numbers that train the model.
-        validation: Row numbers for early stopping: whole subjects or whole trials of the training pool.
-        test: Row numbers of the test set.
+        train: Row numbers that train the model (never a tail row).
+        validation: Row numbers for early stopping: whole subjects or whole trials of the training pool (never a
+            tail row).
+        test: Row numbers of the test set (tail rows included).
         unit: What the fold keeps apart: ``"subject"`` (no test subject's row is used for anything else) or
             ``"trial"`` (within-subject protocols: no test trial's row is).
         validation_by: How the validation rows were chosen: ``"subjects"``, ``"trials"`` or ``"given"``.
@@ -75,6 +77,16 @@ def split_validation(
     chosen = np.random.default_rng(seed).choice(names, size=count, replace=False)
     held = np.isin(groups[rows], chosen)
     return np.sort(rows[~held]), np.sort(rows[held])
+
+
+def without_tail_rows(fold: Fold, tail: np.ndarray | None) -> Fold:
+    """``fold`` with the tail rows (``tail (dataset rows,)`` bool, True for a trial's tail row; ``None``: none) taken
+    out of ``train`` and ``validation``, so they never train, stop early or fit the DE statistics; ``test`` keeps
+    them."""
+    if tail is None:
+        return fold
+    tail = np.asarray(tail, dtype=bool)
+    return replace(fold, train=fold.train[~tail[fold.train]], validation=fold.validation[~tail[fold.validation]])
 
 
 def isolation_record(

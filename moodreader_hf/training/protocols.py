@@ -4,7 +4,8 @@ Each protocol is a recipe value (``finetune.protocol``) and a ``--protocol`` cho
 definition as the README, the report and the model card state it. Cross-subject protocols keep subjects apart
 (validation, by default: whole training subjects held out); within-subject protocols keep trials apart
 (validation: whole training trials of the same subject). Folds and validation splits depend only on the dataset and
-``split_seed`` (the recipe's ``seed``), so every seed of a run trains on the same folds.
+``split_seed`` (the recipe's ``seed``), so every seed of a run trains on the same folds. Tail rows (a trial's last
+windows, :mod:`moodreader_hf.builders.windows`) are tested but never trained or validated on.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..validation import MoodReaderInputError, fail
-from .folds import Fold, split_validation, subject_order
+from .folds import Fold, split_validation, subject_order, without_tail_rows
 from .given_split import given_assignment
 from .window_scores import trial_keys
 
@@ -53,11 +54,13 @@ class SplitSettings:
 
 @dataclass(frozen=True)
 class Rows:
-    """The identity columns of a dataset's rows: ``subjects``, ``sessions`` (strings), ``trials`` (int)."""
+    """The identity columns of a dataset's rows: ``subjects``, ``sessions`` (strings), ``trials`` (int), and
+    ``tail`` (bool, True for a trial's tail row; ``None``: the dataset has no tail rows), all ``(rows,)``."""
 
     subjects: np.ndarray
     sessions: np.ndarray
     trials: np.ndarray
+    tail: np.ndarray | None = None
 
     @property
     def keys(self) -> np.ndarray:
@@ -297,7 +300,8 @@ PROTOCOLS: dict[str, Protocol] = {
 
 
 def make_folds(protocol: str, rows: Rows, settings: SplitSettings) -> list[Fold]:
-    """The folds of ``protocol`` (a name of :data:`PROTOCOLS`) on ``rows``."""
+    """The folds of ``protocol`` (a name of :data:`PROTOCOLS`) on ``rows``, tail rows in no fold's ``train`` or
+    ``validation``."""
     if protocol not in PROTOCOLS:
         fail("recipe", "finetune.protocol", f"one of {', '.join(PROTOCOLS)}", repr(protocol))
-    return PROTOCOLS[protocol].make(rows, settings)
+    return [without_tail_rows(fold, rows.tail) for fold in PROTOCOLS[protocol].make(rows, settings)]

@@ -30,11 +30,17 @@ WINDOW_RULE = ("every window of a row is scored with its row's prediction; a win
 
 
 def _trailing_note(metadata: dict[str, Any]) -> str:
+    """Which windows of the labelled trials are scored: with tail rows every trailing window is; windows between
+    rows (``stride > sequence_windows``) and trials shorter than one row are not in the dataset either way."""
+    stride, windows = int(metadata.get("stride") or 1), int(metadata.get("sequence_windows") or 1)
+    gaps = (f"; the {stride - windows} windows between consecutive rows (stride {stride} > {windows} windows per "
+            "row) are in no row and not scored" if stride > windows else "")
+    short = "; trials shorter than one row are not in the built dataset"
     if metadata.get("tail_rows"):
-        return "trailing windows of each trial are held by a last, overlapping row and scored"
-    stride = int(metadata.get("stride") or 1)
+        return ("trailing windows of each trial are held by one more row ending at its last window (its tail row: "
+                f"tested only, never trained, validated or normalised on) and scored{gaps}{short}")
     return (f"windows after the last full row of a trial (fewer than the stride, {stride}, per trial) are not in the "
-            "built dataset and are not scored")
+            f"built dataset and are not scored{gaps}{short}")
 
 
 def build_report(
@@ -51,6 +57,7 @@ def build_report(
         "protocol_definition": PROTOCOLS[protocol].definition,
         "protocol_scope": PROTOCOLS[protocol].scope,
         "validation": recipe.finetune.validation,
+        "keep": recipe.finetune.keep,
         "seeds": list(seeds),
         "metric_unit": "window",
         "window_rule": WINDOW_RULE,
@@ -90,13 +97,20 @@ METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1", "balanced_accura
                 "row_accuracy": "accuracy per row"}
 
 
+def _selection(report: dict[str, Any]) -> str:
+    """How a fold's weights were chosen, as the report's protocol section says it."""
+    if report.get("keep") == "last":
+        return "Each fold keeps its weights after the last epoch (finetune.keep: last); the validation scores"
+    return "Early stopping"
+
+
 def protocol_lines(report: dict[str, Any]) -> list[str]:
     """The protocol section: definition, validation, seeds and how windows are scored."""
     seeds = ", ".join(str(seed) for seed in report["seeds"])
     used = sorted({fold.get("validation_by") for fold in report["folds"]} - {None})
     return ["## Protocol", "", f"**{report['protocol']}** ({report['protocol_scope']}). "
             f"{report['protocol_definition']}", "",
-            f"Early stopping and the baselines' C use the fold's validation rows (finetune.validation: "
+            f"{_selection(report)} and the baselines' C use the fold's validation rows (finetune.validation: "
             f"{report['validation']}; drawn by {', '.join(used)}), never a test row; each fold's record in "
             "report.json lists the units of its training, validation, normalisation and early-stopping rows and "
             "checks that no test unit is among them.", "",
@@ -210,6 +224,9 @@ def pretraining_lines(pretraining: dict[str, Any]) -> list[str]:
                      f"| {source['hours']:.2f} | {source['rows']} |")
     lines += ["", f"Loaded from pre-training: {', '.join(pretraining.get('loaded_modules') or []) or 'nothing'}; "
               f"fresh: {', '.join(pretraining.get('fresh_modules') or [])}.", ""]
+    if pretraining.get("signal_encoder") == "frozen":
+        lines += ["The pre-trained raw-signal encoder was frozen (`finetune.freeze_signal_encoder`): fine-tuning "
+                  "trained everything else on its output.", ""]
     overlap = pretraining.get("overlap") or {}
     seen = overlap.get("test_subjects_seen_in_pretraining") or []
     if seen:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import platform
+import time
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -55,11 +56,13 @@ def compile_if_asked(model: torch.nn.Module, enabled: bool) -> torch.nn.Module:
 
 
 def cpu_threads(num_processes: int = 1) -> int:
-    """CPU threads per process: ``MOODREADER_NUM_THREADS`` if set, otherwise the CPUs this process may use, less
-    the load other jobs already put on them (the 1-minute load average), shared among ``num_processes``; at least 1.
+    """CPU threads per process: ``MOODREADER_NUM_THREADS`` if set, otherwise the CPUs this process may use that
+    other jobs leave idle (measured over a fifth of a second when first asked, :func:`idle_cpus`), shared among
+    ``num_processes``; at least 1.
 
     More threads than free cores make every thread wait for the others (a 2-thread pre-training beside one other
-    CPU-heavy job ran five times slower than with 1 thread), so a busy machine gets fewer threads."""
+    CPU-heavy job ran five times slower than with 1 thread), so a busy machine gets fewer threads. The load average
+    would tell too late: it follows a job that started a few seconds ago by a minute."""
     fixed = os.environ.get(THREADS_VARIABLE)
     if fixed:
         try:
@@ -69,13 +72,33 @@ def cpu_threads(num_processes: int = 1) -> int:
 
             fail("environment", THREADS_VARIABLE, "a positive whole number of threads", repr(fixed))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, round((cpus - _load_at_start()) / max(1, num_processes)))
+    return max(1, round(min(cpus, idle_cpus()) / max(1, num_processes)))
 
 
 @functools.lru_cache(maxsize=1)
-def _load_at_start() -> float:
-    """The 1-minute load average when this process first asked, i.e. before its own work weighs on it."""
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+def idle_cpus(seconds: float = 0.2) -> float:
+    """How many CPUs were idle over ``seconds`` when this process first asked (``/proc/stat``: idle and I/O-wait
+    time over all time), i.e. before its own work weighs on them; where ``/proc/stat`` is missing, the CPUs less
+    the 1-minute load average."""
+    try:
+        first = _cpu_times()
+        time.sleep(seconds)
+        second = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        cpus = os.cpu_count() or 1
+        return max(0.0, cpus - (os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0))
+    idle = (second[3] + second[4]) - (first[3] + first[4])
+    total = sum(second) - sum(first)
+    return (os.cpu_count() or 1) * idle / total if total > 0 else float(os.cpu_count() or 1)
+
+
+def _cpu_times() -> list[int]:
+    """The aggregate ``cpu`` line of ``/proc/stat``: user, nice, system, idle, iowait, irq, softirq, steal ticks."""
+    with open("/proc/stat") as handle:
+        fields = handle.readline().split()
+    if fields[0] != "cpu":
+        raise ValueError("/proc/stat: no aggregate cpu line")
+    return [int(value) for value in fields[1:9]]
 
 
 def accumulation_steps(given: int | None, recipe_value: int) -> int:

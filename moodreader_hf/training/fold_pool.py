@@ -1,0 +1,118 @@
+"""Folds trained side by side on CPU: one single-threaded worker process per CPU.
+
+Why processes, not threads: the threads of one process meet at the end of every operation, so a small model
+gains little from a second thread, and when another job takes a CPU every operation waits for the slowest
+thread (a 2-thread fine-tuning beside one other CPU-heavy job ran several times slower than with one thread).
+Separate one-thread processes never wait for each other: on a quiet 2-core machine two folds train at once, and
+beside another job the operating system simply shares the CPUs among three processes.
+
+Workers are spawned (a fork of a process whose thread pools are running can hang) and receive the run's shared
+state once, its tensors through shared memory (``torch.multiprocessing``), so the dataset is not copied per
+worker. A job's result does not depend on where it ran: folds are seeded by their seed and number and run on one
+thread either way. Without enough shared memory for the tensors (a container's ``/dev/shm`` is often 64 MB) the
+jobs run one after the other in the calling process, and a note says why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import torch
+
+from .runtime import THREADS_VARIABLE
+
+WORKERS_VARIABLE = "MOODREADER_FOLD_WORKERS"
+"""Environment variable that fixes the number of fold workers (overrides ``finetune.fold_workers``)."""
+SHARED_MEMORY = "/dev/shm"
+
+_shared: Any = None
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def worker_count(setting: int | str, jobs: int, *, single_cpu_process: bool) -> int:
+    """Fold workers for ``jobs`` jobs: ``MOODREADER_FOLD_WORKERS`` if set, else ``setting`` (a number, or
+    ``"auto"``: one per available CPU), at most one per job; 0 (run in the calling process) unless this is a
+    single-process CPU run (under ``accelerate launch`` or on a GPU the processes already share the work)."""
+    from ..validation import fail
+
+    chosen = os.environ.get(WORKERS_VARIABLE) or setting
+    if chosen != "auto":
+        try:
+            chosen = int(chosen)
+        except (TypeError, ValueError):
+            fail("environment", WORKERS_VARIABLE, "a whole number of workers or 'auto'", repr(chosen))
+        if chosen < 0:
+            fail("environment", WORKERS_VARIABLE, "a whole number of workers from 0 or 'auto'", repr(chosen))
+    if not single_cpu_process:
+        return 0
+    count = available_cpus() if chosen == "auto" else chosen
+    return 0 if min(count, jobs) < 2 else min(count, jobs)
+
+
+def shared_bytes(tensors: Sequence[torch.Tensor | None]) -> int:
+    """Bytes of ``tensors`` (``None`` entries skipped) once placed in shared memory."""
+    return sum(tensor.numel() * tensor.element_size() for tensor in tensors if tensor is not None)
+
+
+def shared_memory_fits(needed: int) -> bool:
+    """Whether ``/dev/shm`` (where ``torch.multiprocessing`` puts shared tensors) has room for ``needed`` bytes
+    and a quarter more."""
+    try:
+        return shutil.disk_usage(SHARED_MEMORY).free >= needed * 1.25
+    except OSError:
+        return False
+
+
+def _start_worker(shared: Any, threads: int) -> None:
+    global _shared
+    os.environ[THREADS_VARIABLE] = str(threads)
+    torch.set_num_threads(threads)
+    _shared = shared
+
+
+def _call(function: Callable[[Any, Any], Any], job: Any) -> Any:
+    return function(_shared, job)
+
+
+class JobRunner:
+    """``function(shared, job)`` for every job, in ``workers`` spawned processes (one thread each, or
+    ``MOODREADER_NUM_THREADS``) started on entering the ``with`` block, or, when ``workers`` is 0, in this
+    process when :meth:`results` is read. The caller may work while the workers do (the baselines do).
+    ``function`` must be a module-level function and its results picklable."""
+
+    def __init__(self, function: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any, workers: int):
+        self.function, self.jobs, self.shared, self.workers = function, list(jobs), shared, workers
+        self._pool: Any = None
+        self._pending: list[Any] = []
+
+    def __enter__(self) -> JobRunner:
+        if self.workers:
+            threads = int(os.environ.get(THREADS_VARIABLE) or 1)
+            context = torch.multiprocessing.get_context("spawn")
+            self._pool = context.Pool(self.workers, initializer=_start_worker, initargs=(self.shared, threads))
+            self._pending = [self._pool.apply_async(_call, (self.function, job)) for job in self.jobs]
+        return self
+
+    def results(self) -> Iterator[Any]:
+        """The result of every job, in the order of the jobs."""
+        if self._pool is None:
+            for job in self.jobs:
+                yield self.function(self.shared, job)
+            return
+        for pending in self._pending:
+            yield pending.get()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            if exc_info[0] is None:
+                self._pool.close()
+            else:
+                self._pool.terminate()
+            self._pool.join()
