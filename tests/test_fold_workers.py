@@ -146,3 +146,25 @@ def test_threads_follow_the_cpus_other_jobs_leave_idle(monkeypatch):
         assert runtime.cpu_threads() == 3
     finally:
         runtime.idle_cpus.cache_clear()
+
+
+def test_a_script_without_a_main_guard_runs_its_folds_on_workers(raw_run, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    dataset, recipe_path, pretrained = raw_run
+    script = tmp_path / "evaluate.py"
+    script.write_text(
+        "import json\n"
+        "from moodreader_hf.training.finetune import run_finetuning\n"
+        "from moodreader_hf.training.recipe import load_recipe\n"
+        f"report = run_finetuning(load_recipe({str(recipe_path)!r}), {str(dataset)!r}, {str(tmp_path / 'run')!r}, "
+        f"pretrained={str(pretrained)!r}, progress=False)\n"
+        "print(json.dumps(report['runtime']))\n")
+    env = {**os.environ, "MOODREADER_FOLD_WORKERS": "2", "MOODREADER_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1])["fold_workers"] == 2
+    assert (tmp_path / "run" / "report.json").is_file()

@@ -15,9 +15,13 @@ jobs run one after the other in the calling process, and a note says why.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import torch
@@ -81,23 +85,41 @@ def _call(function: Callable[[Any, Any], Any], job: Any) -> Any:
     return function(_shared, job)
 
 
+@contextlib.contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """While workers start, hide the caller's ``__main__`` from :mod:`multiprocessing`'s spawn preparation: a worker
+    needs nothing from it (the jobs are package functions), and a script without an ``if __name__ ==
+    "__main__":`` guard would otherwise run again in every worker and never let the pool start."""
+    main = sys.modules["__main__"]
+    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 class JobRunner:
     """``function(shared, job)`` for every job, in ``workers`` spawned processes (one thread each, or
     ``MOODREADER_NUM_THREADS``) started on entering the ``with`` block, or, when ``workers`` is 0, in this
     process when :meth:`results` is read. The caller may work while the workers do (the baselines do).
-    ``function`` must be a module-level function and its results picklable."""
+    ``function`` must be a module-level function and its results picklable. A worker that dies (killed, out of
+    memory) stops the run with an error instead of leaving it waiting."""
 
     def __init__(self, function: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any, workers: int):
         self.function, self.jobs, self.shared, self.workers = function, list(jobs), shared, workers
-        self._pool: Any = None
+        self._pool: ProcessPoolExecutor | None = None
         self._pending: list[Any] = []
 
     def __enter__(self) -> JobRunner:
         if self.workers:
             threads = int(os.environ.get(THREADS_VARIABLE) or 1)
-            context = torch.multiprocessing.get_context("spawn")
-            self._pool = context.Pool(self.workers, initializer=_start_worker, initargs=(self.shared, threads))
-            self._pending = [self._pool.apply_async(_call, (self.function, job)) for job in self.jobs]
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=torch.multiprocessing.get_context("spawn"),
+                                             initializer=_start_worker, initargs=(self.shared, threads))
+            with _main_script_hidden():
+                self._pending = [self._pool.submit(_call, self.function, job) for job in self.jobs]
         return self
 
     def results(self) -> Iterator[Any]:
@@ -107,12 +129,14 @@ class JobRunner:
                 yield self.function(self.shared, job)
             return
         for pending in self._pending:
-            yield pending.get()
+            try:
+                yield pending.result()
+            except BrokenProcessPool as error:
+                from ..validation import MoodReaderInputError
+
+                raise MoodReaderInputError(f"fold workers: a worker process died ({error}); run again with "
+                                           f"{WORKERS_VARIABLE}=0 to train the folds in this process") from error
 
     def __exit__(self, *exc_info: object) -> None:
         if self._pool is not None:
-            if exc_info[0] is None:
-                self._pool.close()
-            else:
-                self._pool.terminate()
-            self._pool.join()
+            self._pool.shutdown(wait=exc_info[0] is None, cancel_futures=exc_info[0] is not None)
