@@ -4,16 +4,22 @@ raw-signal encoder stays as pre-training left it while its cached output stands 
 from __future__ import annotations
 
 import csv
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+from transformers import AutoModelForSequenceClassification
 
-from moodreader_hf.builders import build_corpus, build_dataset
+from moodreader_hf.builders import build_corpus, build_dataset, load_built_dataset
+from moodreader_hf.feature_extraction_moodreader import MoodReaderFeatureExtractor
 from moodreader_hf.simulation import simulate_seed
-from moodreader_hf.training import fold_pool
+from moodreader_hf.training import fold_pool, runtime
 from moodreader_hf.training.finetune import run_finetuning
 from moodreader_hf.training.fold_pool import worker_count
 from moodreader_hf.training.pretrain import run_pretraining
@@ -77,8 +83,6 @@ def test_two_fold_workers_give_the_in_process_run_exactly(raw_run, tmp_path, mon
 
 def test_a_frozen_encoder_keeps_its_pretrained_weights_and_its_cache_stands_for_the_signal(raw_run, tmp_path,
                                                                                          monkeypatch):
-    from transformers import AutoModelForSequenceClassification
-
     dataset, _, pretrained = raw_run
     report, _ = _finetune(raw_run, tmp_path / "run", "0", monkeypatch)
     assert report["pretraining"]["signal_encoder"] == "frozen"
@@ -91,9 +95,6 @@ def test_a_frozen_encoder_keeps_its_pretrained_weights_and_its_cache_stands_for_
     # the saved model, fed the raw signal (not the cache), scores the test rows as the run did
     model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "run" / fold["model"],
                                                                trust_remote_code=True).eval()
-    from moodreader_hf.builders import load_built_dataset
-    from moodreader_hf.feature_extraction_moodreader import MoodReaderFeatureExtractor
-
     extractor = MoodReaderFeatureExtractor.from_pretrained(tmp_path / "run" / fold["model"])
     columns = load_built_dataset(dataset)[0]["train"].with_format("numpy")[:]
     saved = _predictions(tmp_path / "run", fold)
@@ -130,8 +131,6 @@ def test_worker_count_follows_the_setting_the_cpus_and_the_jobs(monkeypatch):
 
 
 def test_threads_follow_the_cpus_other_jobs_leave_idle(monkeypatch):
-    from moodreader_hf.training import runtime
-
     samples = iter([[100, 0, 50, 800, 50, 0, 0, 0], [250, 0, 50, 850, 50, 0, 0, 0]])  # 150 busy, 50 idle ticks
     monkeypatch.setattr(runtime, "_cpu_times", lambda: next(samples))
     monkeypatch.setattr(runtime.os, "cpu_count", lambda: 4)
@@ -149,11 +148,6 @@ def test_threads_follow_the_cpus_other_jobs_leave_idle(monkeypatch):
 
 
 def test_a_script_without_a_main_guard_runs_its_folds_on_workers(raw_run, tmp_path):
-    import json
-    import os
-    import subprocess
-    import sys
-
     dataset, recipe_path, pretrained = raw_run
     script = tmp_path / "evaluate.py"
     script.write_text(

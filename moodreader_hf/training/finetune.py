@@ -505,6 +505,7 @@ def run_finetuning(
     windows: dict[int, list[WindowPredictions]] = {seed: [] for seed in seeds}
     rows: dict[int, list[RowPredictions]] = {seed: [] for seed in seeds}
     entries = []
+    transfer = None
     with JobRunner(run_job, jobs, state, workers) as runner:
         baselines = _baselines(recipe, tensors, folds, config.num_labels) if accelerator.is_main_process else None
         bar = tqdm(total=len(jobs), desc=f"models on {workers} workers", unit="model",
@@ -514,9 +515,10 @@ def run_finetuning(
             if callback is not None:
                 for fold_name, phase, batch_rows in result.batches:
                     callback(fold_name, phase, torch.from_numpy(batch_rows))
-            if job.number == 0 and job.seed == seeds[0]:
-                accelerator.print(f"pre-training: {result.transfer.note} ({len(result.transfer.loaded)} tensors "
-                                  f"loaded, {len(result.transfer.fresh)} fresh)")
+            if transfer is None:
+                transfer = result.transfer
+                accelerator.print(f"pre-training: {transfer.note} ({len(transfer.loaded)} tensors loaded, "
+                                  f"{len(transfer.fresh)} fresh)")
             if result.entry is not None:
                 entries.append(result.entry)
                 windows[job.seed].append(result.windows)
@@ -528,7 +530,7 @@ def run_finetuning(
         report = build_report(
             recipe=recipe, protocol=protocol, seeds=seeds, dataset_path=dataset_path, tensors=tensors,
             folds=entries, summary=summary, num_classes=config.num_labels,
-            pretraining={**result.transfer.summary(), "overlap": overlap,
+            pretraining={**transfer.summary(), "overlap": overlap,
                          "signal_encoder": "frozen" if signal_states is not None else "fine-tuned"},
             runtime={**runtime_info(accelerator), "fold_workers": workers})
         write_report(output_dir, report, summary["confusion_matrix_counts"], label_names)

@@ -46,14 +46,16 @@ def worker_count(setting: int | str, jobs: int, *, single_cpu_process: bool) -> 
     single-process CPU run (under ``accelerate launch`` or on a GPU the processes already share the work)."""
     from ..validation import fail
 
-    chosen = os.environ.get(WORKERS_VARIABLE) or setting
+    given = os.environ.get(WORKERS_VARIABLE)
+    source, field = ("environment", WORKERS_VARIABLE) if given else ("recipe", "finetune.fold_workers")
+    chosen = given or setting
     if chosen != "auto":
         try:
             chosen = int(chosen)
         except (TypeError, ValueError):
-            fail("environment", WORKERS_VARIABLE, "a whole number of workers or 'auto'", repr(chosen))
+            fail(source, field, "a whole number of workers or 'auto'", repr(chosen))
         if chosen < 0:
-            fail("environment", WORKERS_VARIABLE, "a whole number of workers from 0 or 'auto'", repr(chosen))
+            fail(source, field, "a whole number of workers from 0 or 'auto'", repr(chosen))
     if not single_cpu_process:
         return 0
     count = available_cpus() if chosen == "auto" else chosen
