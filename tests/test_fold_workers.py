@@ -162,3 +162,25 @@ def test_a_script_without_a_main_guard_runs_its_folds_on_workers(raw_run, tmp_pa
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1])["fold_workers"] == 2
     assert (tmp_path / "run" / "report.json").is_file()
+
+
+def _job_and_parent(shared: object, job: int) -> tuple[int, int]:
+    return job, os.getppid()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the fork server is the Linux path")
+def test_workers_are_forked_from_the_server_that_imported_the_training_code():
+    """Workers fork from one fork server, started by ``prepare_workers`` before the run needs them and holding the
+    training code already imported, instead of each importing torch and transformers anew."""
+    import multiprocessing.forkserver as forkserver
+
+    fold_pool.prepare_workers()
+    server = forkserver._forkserver._forkserver_pid
+    assert server and server != os.getpid()
+    with open(f"/proc/{server}/cmdline", "rb") as handle:
+        command = handle.read().replace(b"\0", b" ").decode()
+    assert "moodreader_hf.training.finetune" in command
+    with fold_pool.JobRunner(_job_and_parent, [0, 1, 2], None, 2) as runner:
+        facts = list(runner.results())
+    assert [job for job, _ in facts] == [0, 1, 2]
+    assert {parent for _, parent in facts} == {server}

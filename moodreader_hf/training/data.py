@@ -1,7 +1,7 @@
 """Dataset columns as tensors, loaded once, and batches cut from them by index slicing.
 
-A ``datasets.Dataset`` is never iterated row by row: each needed column is read whole with
-``ds.with_format("numpy")[:]`` and batches are slices of those arrays (:class:`SlicedRows`), served by a
+A ``datasets.Dataset`` is never iterated row by row: each needed column is read whole from its Arrow buffers
+(:func:`read_columns`) and batches are slices of those arrays (:class:`SlicedRows`), served by a
 ``DataLoader`` whose batch sampler :meth:`accelerate.Accelerator.prepare` shards across processes.
 """
 
@@ -62,6 +62,57 @@ class EEGTensors:
         return int(self.de.shape[0])
 
 
+def _fixed_shape_values(column: Any) -> np.ndarray | None:
+    """The values of an Arrow column of equal-shaped nested lists (``Array2D``/``Array3D``, fixed-length
+    ``List``) as one ``(rows, *shape)`` array, read from the buffers in one copy; ``None`` when the column is not
+    such a column (other types, nulls, ragged rows), for the general path."""
+    import pyarrow as pa
+
+    shape: list[int] = []
+    pieces = []
+    for chunk in column.chunks:
+        values = chunk.storage if isinstance(chunk, pa.ExtensionArray) else chunk
+        chunk_shape = []
+        while pa.types.is_list(values.type) or pa.types.is_fixed_size_list(values.type):
+            if values.null_count or len(values) == 0:
+                return None
+            lengths = values.value_lengths().to_numpy(zero_copy_only=False)
+            if lengths.min() != lengths.max():
+                return None
+            chunk_shape.append(int(lengths[0]))
+            values = values.flatten()
+        if not chunk_shape or values.null_count or not (pa.types.is_integer(values.type)
+                                                      or pa.types.is_floating(values.type)):
+            return None
+        if shape and chunk_shape != shape:
+            return None
+        shape = chunk_shape
+        pieces.append(values.to_numpy(zero_copy_only=False))
+    if not pieces:
+        return None
+    return np.concatenate(pieces).reshape(-1, *shape)
+
+
+def read_columns(dataset: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The columns ``names`` of a ``datasets.Dataset`` as NumPy arrays, rows in the dataset's order.
+
+    Columns of equal-shaped arrays (DE, raw signal, masks) are read straight from the Arrow buffers in one copy
+    each; ``with_format("numpy")`` would build them row by row (2.7 s against 0.3 s for the demo's 0.7 GB of
+    signal). Every other column goes through ``with_format("numpy")``."""
+    table = dataset.select_columns(list(names)).with_format("arrow")[:]
+    data: dict[str, np.ndarray] = {}
+    general = []
+    for name in names:
+        values = _fixed_shape_values(table.column(name))
+        if values is None:
+            general.append(name)
+        else:
+            data[name] = values
+    if general:
+        data.update(dataset.select_columns(general).with_format("numpy")[:])
+    return data
+
+
 def tensors_from_dataset(
     dataset: Any,
     metadata: dict[str, Any],
@@ -94,7 +145,7 @@ def tensors_from_dataset(
     wanted = [name for name in ("subject", "session", "trial", "start", "de", "label", "eye", "signal",
                                 "channel_mask", "tail")
               if name in columns and (name in required or name in ("channel_mask", "tail"))]
-    data = dataset.select_columns(wanted).with_format("numpy")[:]
+    data = read_columns(dataset, wanted)
     de = np.asarray(data["de"], dtype=np.float32)
     if de.ndim != 4 or len(de) == 0:
         fail(source, "de", "rows of shape (time, channels, bands)", f"array of shape {de.shape}")
@@ -107,8 +158,13 @@ def tensors_from_dataset(
         fail(source, "channel_names", f"at least one electrode of the model's montage {list(channel_names)[:5]}...",
              f"{stored_names[:5]}...")
     rows = de.shape[0]
-    montage_de = np.zeros((rows, de.shape[1], len(channel_names), de.shape[3]), dtype=np.float32)
-    montage_de[:, :, present] = de[:, :, indices[present]]
+    in_order = bool(present.all()) and np.array_equal(indices, np.arange(len(indices))) and (
+        len(stored_names) == len(channel_names))
+    if in_order:
+        montage_de = de
+    else:
+        montage_de = np.zeros((rows, de.shape[1], len(channel_names), de.shape[3]), dtype=np.float32)
+        montage_de[:, :, present] = de[:, :, indices[present]]
     stored_mask = np.asarray(data["channel_mask"], dtype=np.int64) if "channel_mask" in data else np.ones(
         (rows, len(stored_names)), dtype=np.int64)
     channel_mask = np.zeros((rows, len(channel_names)), dtype=np.int64)
@@ -117,9 +173,11 @@ def tensors_from_dataset(
         fail(source, "de", "finite values", f"{int(de.size - np.isfinite(de).sum())} NaN or infinite values")
     signal = None
     if "signal" in required:
-        stored_signal = np.asarray(data["signal"], dtype=np.float32)
-        signal = np.zeros((rows, len(channel_names), stored_signal.shape[-1]), dtype=np.float32)
-        signal[:, present] = stored_signal[:, indices[present]]
+        signal = np.asarray(data["signal"], dtype=np.float32)
+        if not in_order:  # the stored electrodes in the model's montage order, absent ones zero
+            stored_signal = signal
+            signal = np.zeros((rows, len(channel_names), stored_signal.shape[-1]), dtype=np.float32)
+            signal[:, present] = stored_signal[:, indices[present]]
     label_feature = dataset.features.get("label")
     labels = np.asarray(data["label"], dtype=np.int64) if "label" in data else np.full(rows, -1, dtype=np.int64)
     return EEGTensors(

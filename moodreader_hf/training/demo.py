@@ -24,7 +24,7 @@ from pathlib import Path
 from ..builders import build_dataset
 from ..simulation import simulate_seed
 from ..validation import fail
-from .finetune import run_finetuning
+from .finetune import prepare_fold_workers, run_finetuning
 from .pretrain import run_pretraining
 from .recipe import Recipe, load_recipe
 from .report import attach_report
@@ -92,6 +92,7 @@ def run_demo(
         fail(str(recipe_path), "dataset.layout", "'seed' or 'seed-raw' for the demo", repr(recipe.dataset.layout))
     data = output_dir / "data"
     data.mkdir(parents=True, exist_ok=True)
+    prepare_fold_workers(recipe)  # the fold workers' imports run beside the stages before them
     stages = _Stages()
     if seed_dir is None:
         root = simulate_seed(data / "simulated-seed", n_subjects=DEMO_SUBJECTS, seed=recipe.seed, progress=progress)
