@@ -184,3 +184,34 @@ def test_workers_are_forked_from_the_server_that_imported_the_training_code():
         facts = list(runner.results())
     assert [job for job, _ in facts] == [0, 1, 2]
     assert {parent for _, parent in facts} == {server}
+
+
+def test_the_demo_pretrains_beside_its_data_stage_with_the_result_of_a_run_in_turn(tmp_path, monkeypatch):
+    """With fold workers, the demo's corpus and pre-training run in a worker while the data stage runs here; the
+    pre-trained weights and the LOSO report equal those of the demo run stage after stage in one process (both on
+    one thread), and the stage times say which ran beside which."""
+    from moodreader_hf.training.demo import run_demo
+
+    download = simulate_seed(tmp_path / "download", n_subjects=3, n_sessions=1, trial_seconds=12, seed=5,
+                             progress=False)
+    recipe = write_recipe(tmp_path / "recipe.yaml", dataset=RAW_DATASET,
+                          pretrain={"steps": 3, "checkpoint_every": 3, "log_every": 1},
+                          finetune={"epochs": 1, "patience": 1, "baseline_c": [1.0]})
+    monkeypatch.setenv("MOODREADER_NUM_THREADS", "1")
+    results = {}
+    for workers in ("2", "0"):
+        monkeypatch.setenv("MOODREADER_FOLD_WORKERS", workers)
+        results[workers] = run_demo(tmp_path / f"demo-{workers}", seed_dir=download, recipe_path=recipe,
+                                    progress=False)
+    beside, in_turn = results["2"], results["0"]
+    assert list(beside.stage_seconds) == ["data", "waiting for pre-training", "LOSO evaluation and final model"]
+    assert list(beside.beside_seconds) == ["corpus", "pre-training"]
+    assert list(in_turn.stage_seconds) == ["data", "corpus", "pre-training", "LOSO evaluation and final model"]
+    assert not in_turn.beside_seconds
+    weights = [load_file(tmp_path / f"demo-{workers}" / "pretrain" / "model" / "model.safetensors")
+               for workers in ("2", "0")]
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
+    reports = [json.loads(result.report.read_text()) for result in (beside, in_turn)]
+    assert [fold["accuracy"] for fold in reports[0]["folds"]] == [fold["accuracy"] for fold in reports[1]["folds"]]
+    assert reports[0]["runtime"]["fold_workers"] == 2 and reports[1]["runtime"]["fold_workers"] == 0

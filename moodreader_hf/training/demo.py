@@ -24,7 +24,8 @@ from pathlib import Path
 from ..builders import build_dataset
 from ..simulation import simulate_seed
 from ..validation import fail
-from .finetune import prepare_fold_workers, run_finetuning
+from .finetune import fold_workers_wanted, run_finetuning
+from .fold_pool import JobRunner, prepare_workers
 from .pretrain import run_pretraining
 from .recipe import Recipe, load_recipe
 from .report import attach_report
@@ -48,19 +49,27 @@ class DemoResult:
     chance_level: float
     baseline_accuracy: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    beside_seconds: dict[str, float] = field(default_factory=dict)
 
 
 class _Stages:
-    """Wall time of each stage of the demo, in seconds."""
+    """Wall time of each stage of the demo, in seconds: ``seconds`` one after the other (they add up to the whole
+    run), ``beside`` those that ran in a worker meanwhile."""
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
+        self.beside: dict[str, float] = {}
         self._last = time.perf_counter()
 
     def done(self, name: str) -> None:
         now = time.perf_counter()
         self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
         self._last = now
+
+    def split(self, parts: dict[str, float]) -> None:
+        """The time since the last stage, made of ``parts`` (their own measures, in this order)."""
+        self.seconds.update(parts)
+        self._last = time.perf_counter()
 
 
 def _build(recipe: Recipe, root: Path, output: Path, progress: bool) -> Path:
@@ -78,6 +87,42 @@ def _build_corpus(recipe: Recipe, root: Path, output: Path, progress: bool) -> P
                         progress=progress)
 
 
+@dataclass
+class _PretrainingJob:
+    """The corpus (simulated, the SEED download's own recordings, or given) and the pre-training of one demo."""
+
+    recipe: Recipe
+    data: Path
+    output_dir: Path
+    seed_dir: Path | None
+    corpus: Path | None
+    progress: bool
+    in_worker: bool
+
+
+def _corpus_and_pretraining(shared: object, job: _PretrainingJob) -> tuple[Path, float, float]:
+    """Build the corpus if none was given, then pre-train; returns the pre-trained folder and the seconds each took.
+    Runs in a worker beside the data stage (no progress bars there, transformers' included: they would cut
+    through the data stage's), or in the demo's process (:func:`run_demo`)."""
+    if job.in_worker:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    started = time.perf_counter()
+    corpus = job.corpus
+    if corpus is None:
+        if job.seed_dir is None:
+            corpus_root = simulate_seed(job.data / "simulated-pretrain", n_subjects=PRETRAIN_SUBJECTS, n_sessions=1,
+                                        seed=job.recipe.seed + 1, progress=job.progress)
+        else:
+            corpus_root = job.seed_dir
+        corpus = _build_corpus(job.recipe, corpus_root, job.data / "pretrain-corpus", job.progress)
+    built = time.perf_counter()
+    pretrained = run_pretraining(job.recipe, corpus_paths=[corpus], output_dir=job.output_dir / "pretrain",
+                                 overwrite=True, progress=job.progress)
+    return pretrained, built - started, time.perf_counter() - built
+
+
 def run_demo(
     output_dir: str | Path, *, seed_dir: str | Path | None = None, recipe_path: str | Path | None = None,
     corpus: str | Path | None = None, progress: bool = True,
@@ -85,39 +130,48 @@ def run_demo(
     """Run the whole job into ``output_dir``: ``data/``, ``pretrain/``, ``folds/``, ``report.json``,
     ``report.md``, ``confusion_matrix.png`` and ``model/``. ``seed_dir`` is a real SEED download (the recipe's
     layout is read from it: ``Preprocessed_EEG`` for ``seed-raw``, ``ExtractedFeatures`` for ``seed``); without it
-    the data is simulated. ``corpus`` is a corpus folder (``moodreader build-corpus``) to pre-train on."""
+    the data is simulated. ``corpus`` is a corpus folder (``moodreader build-corpus``) to pre-train on.
+
+    When the folds will train in worker processes (:func:`.finetune.fold_workers_wanted`), the corpus and the
+    pre-training run in one such worker, on one thread, while this process simulates and builds the dataset: the
+    data stage uses one CPU, and pre-training on one thread costs less CPU than on two (the stage times say which
+    ran beside which). Otherwise they run after the data, here."""
     output_dir = Path(output_dir)
     recipe = load_recipe(recipe_path or DEMO_RECIPE)
     if recipe.dataset.layout not in ("seed", "seed-raw"):
         fail(str(recipe_path), "dataset.layout", "'seed' or 'seed-raw' for the demo", repr(recipe.dataset.layout))
+    if seed_dir is not None:
+        needed = "Preprocessed_EEG" if recipe.dataset.layout == "seed-raw" else "ExtractedFeatures"
+        for folder, why in ((needed, f"a SEED download folder holding {needed}/ (dataset.layout "
+                                     f"{recipe.dataset.layout!r})"),
+                            ("Preprocessed_EEG", "the raw recordings to pre-train on (or pass --corpus)")):
+            if (folder == needed or corpus is None) and not (Path(seed_dir) / folder).is_dir():
+                fail(str(seed_dir), folder, why, "no such folder")
     data = output_dir / "data"
     data.mkdir(parents=True, exist_ok=True)
-    prepare_fold_workers(recipe)  # the fold workers' imports run beside the stages before them
+    beside = fold_workers_wanted(recipe)
+    if beside:
+        prepare_workers()  # the workers' imports run beside the stages before them
     stages = _Stages()
-    if seed_dir is None:
-        root = simulate_seed(data / "simulated-seed", n_subjects=DEMO_SUBJECTS, seed=recipe.seed, progress=progress)
-    else:
-        root = Path(seed_dir)
-        needed = "Preprocessed_EEG" if recipe.dataset.layout == "seed-raw" else "ExtractedFeatures"
-        if not (root / needed).is_dir():
-            fail(str(root), needed, f"a SEED download folder holding {needed}/ (dataset.layout "
-                 f"{recipe.dataset.layout!r})", "no such folder")
-    dataset = _build(recipe, root, data / "dataset", progress)
-    stages.done("data")
-    if corpus is None:
+    job = _PretrainingJob(recipe, data, output_dir, None if seed_dir is None else Path(seed_dir),
+                          None if corpus is None else Path(corpus), progress and not beside, beside)
+    with JobRunner(_corpus_and_pretraining, [job], None, 1 if beside else 0) as runner:
+        if beside and progress:
+            print("corpus and pre-training: in a worker process on one thread, beside the data stage")
         if seed_dir is None:
-            corpus_root = simulate_seed(data / "simulated-pretrain", n_subjects=PRETRAIN_SUBJECTS, n_sessions=1,
-                                        seed=recipe.seed + 1, progress=progress)
-        else:
-            corpus_root = root
-            if not (root / "Preprocessed_EEG").is_dir():
-                fail(str(root), "Preprocessed_EEG", "the raw recordings to pre-train on (or pass --corpus)",
-                     "no such folder")
-        corpus = _build_corpus(recipe, corpus_root, data / "pretrain-corpus", progress)
-    stages.done("corpus")
-    pretrained = run_pretraining(recipe, corpus_paths=[corpus], output_dir=output_dir / "pretrain", overwrite=True,
+            root = simulate_seed(data / "simulated-seed", n_subjects=DEMO_SUBJECTS, seed=recipe.seed,
                                  progress=progress)
-    stages.done("pre-training")
+        else:
+            root = Path(seed_dir)
+        dataset = _build(recipe, root, data / "dataset", progress)
+        stages.done("data")
+        pretrained, corpus_seconds, pretraining_seconds = next(runner.results())
+        parts = {"corpus": corpus_seconds, "pre-training": pretraining_seconds}
+        if beside:
+            stages.done("waiting for pre-training")
+            stages.beside.update(parts)
+        else:
+            stages.split(parts)
     model = output_dir / "model"
     report = run_finetuning(recipe, dataset, output_dir, protocol="loso", pretrained=pretrained, progress=progress,
                             final_model=model)
@@ -133,4 +187,5 @@ def run_demo(
         chance_level=report["chance_level"],
         baseline_accuracy=report["baselines"]["logistic_regression"]["accuracy_mean"],
         stage_seconds=stages.seconds,
+        beside_seconds=stages.beside,
     )

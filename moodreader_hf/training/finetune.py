@@ -443,12 +443,18 @@ def _fold_jobs(folds: list[Fold], seeds: list[int], output_dir: Path, final_mode
     return jobs
 
 
-def prepare_fold_workers(recipe: Recipe) -> None:
-    """Start the fold workers' fork server now (:func:`.fold_pool.prepare_workers`) when a run of ``recipe`` in
-    this process would train its folds in workers (one CPU process: no ``accelerate launch`` of several, no GPU),
-    so their imports overlap the work before the folds."""
+def fold_workers_wanted(recipe: Recipe) -> bool:
+    """Whether a run of ``recipe`` in this process would train its folds in workers: a single CPU process (no
+    ``accelerate launch`` of several, no GPU) with ``finetune.fold_workers`` (or ``MOODREADER_FOLD_WORKERS``)
+    allowing two or more."""
     single_cpu_process = int(os.environ.get("WORLD_SIZE", "1")) == 1 and not torch.cuda.is_available()
-    if worker_count(recipe.finetune.fold_workers, available_cpus(), single_cpu_process=single_cpu_process):
+    return worker_count(recipe.finetune.fold_workers, available_cpus(), single_cpu_process=single_cpu_process) > 0
+
+
+def prepare_fold_workers(recipe: Recipe) -> None:
+    """Start the fold workers' fork server now (:func:`.fold_pool.prepare_workers`) when a run of ``recipe``
+    would use workers (:func:`fold_workers_wanted`), so their imports overlap the work before the folds."""
+    if fold_workers_wanted(recipe):
         prepare_workers()
 
 
@@ -521,12 +527,11 @@ def run_finetuning(
     rows: dict[int, list[RowPredictions]] = {seed: [] for seed in seeds}
     entries = []
     transfer = None
-    with JobRunner(run_job, jobs, state, workers) as runner:
+    bar = tqdm(total=len(jobs), desc=f"models on {workers} workers", unit="model",
+               disable=not (main_progress and workers))
+    with JobRunner(run_job, jobs, state, workers, on_done=bar.update) as runner:
         baselines = _baselines(recipe, tensors, folds, config.num_labels) if accelerator.is_main_process else None
-        bar = tqdm(total=len(jobs), desc=f"models on {workers} workers", unit="model",
-                   disable=not (main_progress and workers))
         for job, result in zip(jobs, runner.results()):
-            bar.update()
             if callback is not None:
                 for fold_name, phase, batch_rows in result.batches:
                     callback(fold_name, phase, torch.from_numpy(batch_rows))

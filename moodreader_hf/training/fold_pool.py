@@ -11,9 +11,10 @@ never runs an operation), which imports the training code once (:func:`prepare_w
 run knows it will use workers, so the import overlaps the caller's loading): a worker starts in a fraction of a
 second instead of the 8-10 s a spawned one spends importing torch and transformers. Where there is no fork
 server (Windows) workers are spawned. Each receives the run's shared state once, its tensors through shared
-memory (``torch.multiprocessing``), so the dataset is not copied per worker. A job's result does not depend on where it ran: folds are seeded by their seed and number and run on one
-thread either way. Without enough shared memory for the tensors (a container's ``/dev/shm`` is often 64 MB) the
-jobs run one after the other in the calling process, and a note says why.
+memory (``torch.multiprocessing``), so the dataset is not copied per worker. A job's result does not depend on
+where it ran: folds are seeded by their seed and number and run on one thread either way. Without enough shared
+memory for the tensors (a container's ``/dev/shm`` is often 64 MB) the jobs run one after the other in the
+calling process, and a note says why.
 """
 
 from __future__ import annotations
@@ -25,17 +26,20 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
-from .runtime import THREADS_VARIABLE
-
+THREADS_VARIABLE = "MOODREADER_NUM_THREADS"
+"""Environment variable that fixes the CPU threads per process (the workers: 1 unless set); as in :mod:`.runtime`,
+repeated so that this module imports neither torch nor accelerate (the fork server starts before they load)."""
 WORKERS_VARIABLE = "MOODREADER_FOLD_WORKERS"
 """Environment variable that fixes the number of fold workers (overrides ``finetune.fold_workers``)."""
 SHARED_MEMORY = "/dev/shm"
 
-PRELOADED_MODULES = ("moodreader_hf.training.finetune",)
+PRELOADED_MODULES = ("moodreader_hf.training.finetune", "moodreader_hf.training.pretrain", "moodreader_hf.builders",
+                     "moodreader_hf.simulation")
 """What the fork server imports once for every worker it forks."""
 
 _shared: Any = None
@@ -43,12 +47,13 @@ _shared: Any = None
 
 def _context() -> Any:
     """The multiprocessing context of the workers: the fork server with :data:`PRELOADED_MODULES` where the
-    platform has one, else spawn."""
+    platform has one, else spawn. (``torch.multiprocessing``, imported when tensors are sent, makes them travel
+    through shared memory in either.)"""
     import multiprocessing
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
-        return torch.multiprocessing.get_context("spawn")
-    context = torch.multiprocessing.get_context("forkserver")
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOADED_MODULES))
     return context
 
@@ -106,6 +111,8 @@ def shared_memory_fits(needed: int) -> bool:
 
 def _start_worker(shared: Any, threads: int) -> None:
     global _shared
+    import torch
+
     os.environ[THREADS_VARIABLE] = str(threads)
     torch.set_num_threads(threads)
     _shared = shared
@@ -136,27 +143,38 @@ class JobRunner:
     ``MOODREADER_NUM_THREADS``) started on entering the ``with`` block, or, when ``workers`` is 0, in this
     process when :meth:`results` is read. The caller may work while the workers do (the baselines do).
     ``function`` must be a module-level function and its results picklable. A worker that dies (killed, out of
-    memory) stops the run with an error instead of leaving it waiting."""
+    memory) stops the run with an error instead of leaving it waiting. ``on_done()`` is called as each job ends
+    (from a background thread with workers), also while the caller is busy elsewhere: a progress bar's update."""
 
-    def __init__(self, function: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any, workers: int):
+    def __init__(self, function: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any, workers: int, *,
+                 on_done: Callable[[], Any] | None = None):
         self.function, self.jobs, self.shared, self.workers = function, list(jobs), shared, workers
+        self.on_done = on_done
         self._pool: ProcessPoolExecutor | None = None
         self._pending: list[Any] = []
 
     def __enter__(self) -> JobRunner:
         if self.workers:
+            import torch.multiprocessing  # noqa: F401  (tensors in ``shared`` then travel through shared memory)
+
             threads = int(os.environ.get(THREADS_VARIABLE) or 1)
             self._pool = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_start_worker,
                                              initargs=(self.shared, threads))
             with _main_script_hidden():
                 self._pending = [self._pool.submit(_call, self.function, job) for job in self.jobs]
+            if self.on_done is not None:
+                for pending in self._pending:
+                    pending.add_done_callback(lambda _: self.on_done())
         return self
 
     def results(self) -> Iterator[Any]:
         """The result of every job, in the order of the jobs."""
         if self._pool is None:
             for job in self.jobs:
-                yield self.function(self.shared, job)
+                result = self.function(self.shared, job)
+                if self.on_done is not None:
+                    self.on_done()
+                yield result
             return
         for pending in self._pending:
             try:

@@ -12,8 +12,7 @@ from typing import Any
 import torch
 from accelerate import Accelerator, DataLoaderConfiguration, DistributedDataParallelKwargs
 
-THREADS_VARIABLE = "MOODREADER_NUM_THREADS"
-"""Environment variable that fixes the CPU threads per process (default: chosen from the CPUs actually free)."""
+from .fold_pool import THREADS_VARIABLE  # fixes the CPU threads per process (default: from the CPUs actually free)
 
 VERSIONED_PACKAGES: tuple[str, ...] = (
     "moodreader-hf", "torch", "transformers", "accelerate", "datasets", "numpy", "scipy", "mne",
