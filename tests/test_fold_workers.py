@@ -215,3 +215,21 @@ def test_the_demo_pretrains_beside_its_data_stage_with_the_result_of_a_run_in_tu
     reports = [json.loads(result.report.read_text()) for result in (beside, in_turn)]
     assert [fold["accuracy"] for fold in reports[0]["folds"]] == [fold["accuracy"] for fold in reports[1]["folds"]]
     assert reports[0]["runtime"]["fold_workers"] == 2 and reports[1]["runtime"]["fold_workers"] == 0
+
+
+def test_an_error_in_the_caller_stops_the_workers_instead_of_waiting_for_their_jobs(tmp_path):
+    """The caller fails while its workers run ten-minute jobs: the process ends with the caller's error at once."""
+    script = tmp_path / "caller.py"
+    script.write_text(
+        "import sys, time\n"
+        "from moodreader_hf.training.fold_pool import JobRunner\n"
+        "def ten_minutes(shared, job):\n"
+        "    time.sleep(600)\n"
+        "if __name__ == '__main__':\n"
+        f"    sys.path.insert(0, {str(tmp_path)!r})\n"
+        "    import caller\n"
+        "    with JobRunner(caller.ten_minutes, [0, 1], None, 2):\n"
+        "        time.sleep(1)\n"
+        "        raise SystemExit('the caller failed')\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "the caller failed" in done.stderr

@@ -186,5 +186,10 @@ class JobRunner:
                                            f"{WORKERS_VARIABLE}=0 to train the folds in this process") from error
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=exc_info[0] is None, cancel_futures=exc_info[0] is not None)
+        if self._pool is None:
+            return
+        failed = exc_info[0] is not None
+        if failed:  # the caller stopped with an error: its jobs' work is not wanted, do not wait for it
+            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+                process.terminate()
+        self._pool.shutdown(wait=not failed, cancel_futures=failed)
