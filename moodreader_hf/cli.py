@@ -89,12 +89,15 @@ def run_command(run: Callable[[argparse.Namespace], int | None], args: argparse.
 
 
 def _quiet_libraries() -> None:
-    """With ``--quiet``, the progress bars of transformers (saving and loading weights) and datasets stay off too."""
-    import datasets
-    import transformers
-
-    transformers.utils.logging.disable_progress_bar()
-    datasets.disable_progress_bars()
+    """With ``--quiet``, the progress bars of transformers (saving and loading weights), datasets and the Hub stay
+    off too: through their environment variables, which they read when imported (here and in worker processes), so
+    a command does not import them before it needs them; directly for those imported already."""
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] = "1"
+    if "transformers" in sys.modules:
+        sys.modules["transformers"].utils.logging.disable_progress_bar()
+    if "datasets" in sys.modules:
+        sys.modules["datasets"].disable_progress_bars()
 
 
 def _print_once(line: str) -> None:

@@ -251,6 +251,23 @@ def test_every_command_with_progress_takes_quiet_and_its_alias():
     assert args.quiet is True
 
 
+@pytest.mark.parametrize("imported_first", [False, True])
+def test_quiet_turns_off_the_libraries_bars_whether_they_load_before_or_after(imported_first):
+    """``--quiet`` silences transformers' and datasets' own progress bars (in worker processes too, through the
+    environment) without importing them itself."""
+    code = ("import sys\n" + ("import datasets, transformers\n" if imported_first else "")
+            + "from moodreader_hf.cli import _quiet_libraries\n_quiet_libraries()\n"
+            "print('transformers' in sys.modules)\n"
+            "import datasets, transformers, subprocess\n"
+            "print(transformers.utils.logging.is_progress_bar_enabled(), datasets.is_progress_bar_enabled())\n"
+            "child = 'import datasets, transformers; print(transformers.utils.logging.is_progress_bar_enabled(), "
+            "datasets.is_progress_bar_enabled())'\n"
+            "print(subprocess.run([sys.executable, '-c', child], capture_output=True, text=True).stdout.strip())\n")
+    env = {key: value for key, value in os.environ.items() if "PROGRESS_BARS" not in key}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.split("\n")[:3] == [str(imported_first), "False False", "False False"]
+
+
 def test_check_replaceable_accepts_new_and_empty_folders(tmp_path):
     assert check_replaceable(tmp_path / "new" / "deeper", "dataset") == tmp_path / "new" / "deeper"
     (tmp_path / "empty").mkdir()
