@@ -158,8 +158,7 @@ def tensors_from_dataset(
         fail(source, "channel_names", f"at least one electrode of the model's montage {list(channel_names)[:5]}...",
              f"{stored_names[:5]}...")
     rows = de.shape[0]
-    in_order = bool(present.all()) and np.array_equal(indices, np.arange(len(indices))) and (
-        len(stored_names) == len(channel_names))
+    in_order = len(stored_names) == len(channel_names) and np.array_equal(indices, np.arange(len(channel_names)))
     if in_order:
         montage_de = de
     else:

@@ -25,7 +25,7 @@ from ..builders import build_dataset
 from ..simulation import simulate_seed
 from ..validation import fail
 from .finetune import fold_workers_wanted, run_finetuning
-from .fold_pool import JobRunner, prepare_workers
+from .fold_pool import JobRunner
 from .pretrain import run_pretraining
 from .recipe import Recipe, load_recipe
 from .report import attach_report
@@ -142,16 +142,15 @@ def run_demo(
         fail(str(recipe_path), "dataset.layout", "'seed' or 'seed-raw' for the demo", repr(recipe.dataset.layout))
     if seed_dir is not None:
         needed = "Preprocessed_EEG" if recipe.dataset.layout == "seed-raw" else "ExtractedFeatures"
-        for folder, why in ((needed, f"a SEED download folder holding {needed}/ (dataset.layout "
-                                     f"{recipe.dataset.layout!r})"),
-                            ("Preprocessed_EEG", "the raw recordings to pre-train on (or pass --corpus)")):
-            if (folder == needed or corpus is None) and not (Path(seed_dir) / folder).is_dir():
-                fail(str(seed_dir), folder, why, "no such folder")
+        if not (Path(seed_dir) / needed).is_dir():
+            fail(str(seed_dir), needed, f"a SEED download folder holding {needed}/ (dataset.layout "
+                 f"{recipe.dataset.layout!r})", "no such folder")
+        if corpus is None and not (Path(seed_dir) / "Preprocessed_EEG").is_dir():
+            fail(str(seed_dir), "Preprocessed_EEG", "the raw recordings to pre-train on (or pass --corpus)",
+                 "no such folder")
     data = output_dir / "data"
     data.mkdir(parents=True, exist_ok=True)
     beside = fold_workers_wanted(recipe)
-    if beside:
-        prepare_workers()  # the workers' imports run beside the stages before them
     stages = _Stages()
     job = _PretrainingJob(recipe, data, output_dir, None if seed_dir is None else Path(seed_dir),
                           None if corpus is None else Path(corpus), progress and not beside, beside)

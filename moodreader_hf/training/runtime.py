@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from accelerate import Accelerator, DataLoaderConfiguration, DistributedDataParallelKwargs
 
-from .fold_pool import THREADS_VARIABLE  # fixes the CPU threads per process (default: from the CPUs actually free)
+from .fold_pool import THREADS_VARIABLE, available_cpus  # the variable fixes the CPU threads per process
 
 VERSIONED_PACKAGES: tuple[str, ...] = (
     "moodreader-hf", "torch", "transformers", "accelerate", "datasets", "numpy", "scipy", "mne",
@@ -70,8 +70,7 @@ def cpu_threads(num_processes: int = 1) -> int:
             from ..validation import fail
 
             fail("environment", THREADS_VARIABLE, "a positive whole number of threads", repr(fixed))
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, round(min(cpus, idle_cpus()) / max(1, num_processes)))
+    return max(1, round(min(available_cpus(), idle_cpus()) / max(1, num_processes)))
 
 
 @functools.lru_cache(maxsize=1)
