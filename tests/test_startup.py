@@ -65,3 +65,40 @@ def test_import_registers_the_auto_classes_and_the_pipeline_in_any_order(model_f
     )
     assert answer.splitlines()[-1] == ("moodreader_hf.modeling_moodreader MoodReaderFeatureExtractor "
                                        "EEGEmotionRecognitionPipeline")
+
+
+CONSOLE_EXIT = r"""
+import atexit, sys, threading, time
+from pathlib import Path
+from moodreader_hf.cli import console_main
+folder = Path(sys.argv[1])
+def late_write():
+    time.sleep(0.5)
+    (folder / "thread.txt").write_text("joined")
+threading.Thread(target=late_write).start()
+atexit.register(lambda: (folder / "atexit.txt").write_text("ran"))
+sys.stdout.write("x" * 1000)  # held in the buffer of a piped stdout until flushed
+sys.argv = ["moodreader", *sys.argv[2:]]
+console_main()
+raise AssertionError("console_main returned")
+"""
+
+
+@pytest.mark.parametrize(("argv", "status"), [(["--help"], 0), (["predict"], 2), (["predict", "missing.edf",
+                                                                                     "--model", "nowhere"], 2)])
+def test_the_console_script_ends_with_the_status_after_threads_exit_handlers_and_output(tmp_path, argv, status):
+    done = subprocess.run([sys.executable, "-c", CONSOLE_EXIT, str(tmp_path), *argv], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == status, done.stderr[-3000:]
+    assert done.stdout.startswith("x" * 1000)
+    assert (tmp_path / "thread.txt").read_text() == "joined" and (tmp_path / "atexit.txt").read_text() == "ran"
+    if status == 2:
+        assert len(done.stderr.strip().splitlines()) == 1 and "error" in done.stderr
+
+
+def test_the_console_script_keeps_a_bugs_traceback():
+    code = ("from moodreader_hf import cli\n"
+            "def broken():\n    raise RuntimeError('a bug')\n"
+            "cli.main = broken\ncli.console_main()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" in done.stderr and "RuntimeError: a bug" in done.stderr

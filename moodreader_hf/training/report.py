@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sklearn
 
 from ..atomic import atomic_path, write_json, write_text
 from ..provenance import metadata_identity
@@ -76,7 +76,7 @@ def build_report(
         "pretrained": pretraining["folder"],
         "pretraining": pretraining,
         "recipe": recipe.to_dict(),
-        "versions": {**package_versions(), "scikit-learn": sklearn.__version__},
+        "versions": {**package_versions(), "scikit-learn": version("scikit-learn")},
         "runtime": runtime,
     }
 
