@@ -6,28 +6,37 @@ of equal width and depth over all (window x electrode) tokens, at 10, 20 and 40 
 Table 2 (CBraMod's setting: d_model 200, 12 layers, 8 heads, feed-forward 800; 62 channels x 10 s of 200 Hz raw
 signal in patches of 200 samples): our raw-signal encoder in each mode against a criss-cross reference written from
 CBraMod's paper (spatial and temporal attention on two halves of the heads, one projection each) and against full
-attention, with parameter counts.
+attention, with parameter counts; and against the encoder of ``--reference`` (default 321dfca, the code issue 14
+measured, taken from git) in its fastest mode ``none``: the issue's bar for the raw-signal samples per second.
 
 Each round times one step of every model in turn (A B C ... A B C ...), after a warm-up; the table shows the median
 samples per second and the median of the per-round ratios to the reference.
 
     python benchmarks/model_throughput.py [--batch-size 16] [--windows 10 20 40] [--rounds 7] [--skip-cbramod]
+                                          [--reference 321dfca]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from moodreader_hf import MoodReaderConfig, MoodReaderModel
 from moodreader_hf.configuration_moodreader import INTERLINK_MODES
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 class FullAttentionReference(nn.Module):
@@ -86,6 +95,20 @@ class CrissCrossReference(nn.Module):
         return tokens.mean(dim=(1, 2))
 
 
+def reference_model_class(revision: str, scratch: Path) -> type[nn.Module]:
+    """``MoodReaderModel`` as it was at git ``revision`` (its configuration and modeling files in a package of their
+    own under ``scratch``)."""
+    package = scratch / "reference_side"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for stem in ("configuration_moodreader", "modeling_moodreader"):
+        text = subprocess.run(["git", "-C", str(REPO), "show", f"{revision}:moodreader_hf/{stem}.py"],
+                              capture_output=True, text=True, check=True).stdout
+        (package / f"{stem}.py").write_text(text)
+    sys.path.insert(0, str(scratch))
+    return importlib.import_module("reference_side.modeling_moodreader").MoodReaderModel
+
+
 def parameters(model: nn.Module) -> int:
     return sum(parameter.numel() for parameter in model.parameters())
 
@@ -126,6 +149,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--cbramod-batch-size", type=int, default=4)
     parser.add_argument("--skip-cbramod", action="store_true")
+    parser.add_argument("--reference", default="321dfca", help="git revision whose 'none' encoder is the bar")
     args = parser.parse_args()
     torch.manual_seed(0)
     print(f"machine: {platform.machine()} {platform.processor()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
@@ -154,15 +178,22 @@ def main() -> None:
     criss_cross = CrissCrossReference(hidden, heads, intermediate, layers, patch, 10 * 62).train()
     steps = {"criss-cross (CBraMod)": train_step(criss_cross, lambda: criss_cross(patches))}
     counts = {"criss-cross (CBraMod)": parameters(criss_cross)}
-    for mode in INTERLINK_MODES:
-        config = MoodReaderConfig(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
-                                  intermediate_size=intermediate, signal_patch_size=patch, max_windows=10,
-                                  sequence_windows=10, streams=["signal"], interlink=mode, hidden_dropout_prob=0.0,
-                                  attention_dropout_prob=0.0)
-        model = MoodReaderModel(config).train()
-        steps[mode] = train_step(model, lambda model=model: model(eeg_signals=signal).signal_pooler_output)
-        counts[mode] = parameters(model)
-    report(interleaved(steps, max(3, args.rounds // 2)), "criss-cross (CBraMod)", args.cbramod_batch_size, counts)
+    setting = dict(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                   intermediate_size=intermediate, signal_patch_size=patch, max_windows=10, sequence_windows=10,
+                   streams=["signal"], hidden_dropout_prob=0.0, attention_dropout_prob=0.0)
+    with tempfile.TemporaryDirectory(prefix="moodreader-throughput-") as scratch:
+        reference_class = reference_model_class(args.reference, Path(scratch))
+        old_config = importlib.import_module("reference_side.configuration_moodreader").MoodReaderConfig
+        models = {f"none at {args.reference}": reference_class(old_config(**setting, interlink="none"))}
+        models |= {mode: MoodReaderModel(MoodReaderConfig(**setting, interlink=mode)) for mode in INTERLINK_MODES}
+        for name, model in models.items():
+            model.train()
+            steps[name] = train_step(model, lambda model=model: model(eeg_signals=signal).signal_pooler_output)
+            counts[name] = parameters(model)
+        timings = interleaved(steps, max(3, args.rounds // 2))
+    report(timings, "criss-cross (CBraMod)", args.cbramod_batch_size, counts)
+    print(f" the same rounds against the bar (target: cross >= 1.00x none at {args.reference}):")
+    report(timings, f"none at {args.reference}", args.cbramod_batch_size, counts)
 
 
 if __name__ == "__main__":
