@@ -437,8 +437,9 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
     Raw signals are resampled to ``sampling_rate``, reordered to ``channel_names`` by name, cut into windows, turned
     into DE (:func:`differential_entropy`), smoothed along time, and normalised per channel and band as
     ``(de - de_mean) / de_std``. Electrodes absent from the recording are zero after normalisation and flagged in
-    ``channel_mask``. Eye-movement features, for models that use them, are normalised as ``(eye - eye_mean) /
-    eye_std``. Saved as ``preprocessor_config.json``.
+    ``channel_mask``; so are the ``unfitted_channels``, which the training data never recorded. Eye-movement
+    features, for models that use them, are normalised as ``(eye - eye_mean) / eye_std``. Saved as
+    ``preprocessor_config.json``.
 
     Args:
         sampling_rate: Rate in Hz that signals are resampled to (the model's rate).
@@ -462,6 +463,10 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         band_pass: ``None`` or ``(low, high)`` Hz: signals are band-passed (zero-phase order-4 Butterworth, at their
             own rate) before resampling, as the training recordings were; ``low`` or ``high`` may be ``None``.
         notch: ``None``, 50 or 60: the mains frequency (and its harmonics below the Nyquist frequency) is notched.
+        unfitted_channels: Electrodes of ``channel_names`` that no training row recorded (a montage that differs
+            between subjects: in a leave-one-subject-out fold, those only the test subject has). The model never
+            learned them and ``de_mean``/``de_std`` hold no statistics of them, so they are masked in every input,
+            recorded or not, as they were when the model was evaluated.
         padding_value: Value of padded time steps when a pipeline batches several recordings.
         padding_side: Side on which they are padded.
 
@@ -494,6 +499,7 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         dataset: str | None = None,
         band_pass: Sequence[float | None] | None = None,
         notch: float | None = None,
+        unfitted_channels: Sequence[str] = (),
         padding_value: float = 0.0,
         padding_side: str = "right",
         **kwargs,
@@ -514,6 +520,7 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         self.dataset = dataset
         self.band_pass = None if band_pass is None else [None if edge is None else float(edge) for edge in band_pass]
         self.notch = None if notch is None else float(notch)
+        self.unfitted_channels = [str(name) for name in unfitted_channels]
         self.padding_value = padding_value
         self.padding_side = padding_side
         self._check_attributes()
@@ -550,6 +557,10 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
         if len({_channel_key(name) for name in self.channel_names}) != len(self.channel_names):
             _fail(source, "channel_names", "distinct electrode names", self.channel_names)
         electrode_ids(self.channel_names, source)
+        outside = [name for name in self.unfitted_channels if name not in self.channel_names]
+        if outside or len(set(self.unfitted_channels)) != len(self.unfitted_channels):
+            _fail(source, "unfitted_channels", "distinct electrodes of channel_names",
+                  f"{outside or 'repeated names'}")
         expected = (len(self.channel_names), len(self.band_edges))
         for field in ("de_mean", "de_std"):
             value = getattr(self, field)
@@ -645,7 +656,10 @@ class MoodReaderFeatureExtractor(FeatureExtractionMixin):
                 _fail(source, "de_features", "finite values", "NaN or infinite values")
             count = data.shape[1]
         indices = self._channel_indices(channel_names, count, on_missing, source)
-        present = indices >= 0
+        present = (indices >= 0) & ~np.isin(self.channel_names, self.unfitted_channels)
+        if not present.any():
+            _fail(source, "channel_names", "at least one electrode the model was trained on",
+                  f"only electrodes no training subject recorded ({self.unfitted_channels})")
         if signals is not None:
             if sampling_rate is None:
                 _fail(source, "sampling_rate", "the sampling rate of signals in Hz", "None")

@@ -134,7 +134,9 @@ class EEGEmotionRecognitionPipeline(Pipeline):
         A dict: ``label`` and ``score`` (the top class), ``scores`` (every class, ``[{"label", "score"}]``, highest
         first: the mean of the segments' probabilities weighted by their number of windows), ``segments`` (one per
         segment in time order: ``start`` and ``end`` in seconds from the start of the input, ``windows``, ``label``,
-        ``scores``), ``missing_channels``, ``coverage`` (share of the model's electrodes present),
+        ``scores``), ``missing_channels`` (the model's electrodes it was not given: absent from the input, or
+        without training data: the extractor's ``unfitted_channels``), ``coverage`` (share of the model's electrodes
+        given),
         ``feature_shift`` (per band, the mean |normalised DE|: training standard deviations from the training mean),
         ``warnings`` (low coverage, features far outside the training data; also issued as Python warnings) and
         ``window_seconds``.

@@ -5,6 +5,7 @@ matched by the file's positions or a montage file)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -12,13 +13,16 @@ import datasets
 import mne
 import numpy as np
 import pytest
+import torch
 import yaml
+from transformers import pipeline
 
-from moodreader_hf import cli
-from moodreader_hf.builders import build_dataset, dataset_shards, load_built_dataset
+from moodreader_hf import MoodReaderFeatureExtractor, MoodReaderForEmotionRecognition, cli
+from moodreader_hf.builders import build_corpus, build_dataset, dataset_shards, load_built_dataset
 from moodreader_hf.configuration_moodreader import ELECTRODE_VOCABULARY
 from moodreader_hf.explain import load_montage, vocabulary_recording
 from moodreader_hf.training.finetune import finetune_config, load_fold_tensors, run_finetuning
+from moodreader_hf.training.pretrain import run_pretraining
 from moodreader_hf.training.recipe import load_recipe, recipe_from_dict
 from moodreader_hf.validation import MoodReaderInputError
 
@@ -267,6 +271,86 @@ def test_predict_a_recording_with_the_fold_model(trained, built, recordings, cap
     assert result["missing_channels"] == [name for name in montage if name not in TEN_TWENTY]
     assert result["coverage"] == pytest.approx(19 / 32)
     assert len(result["segments"]) == SECONDS // 4
+
+
+def test_a_fold_masks_the_electrodes_only_its_test_subject_recorded(trained, built, recordings, tmp_path):
+    """Only s2 recorded the 13 electrodes of WIDE outside TEN_TWENTY: the s2 fold never trained on them, so its
+    test rows are scored without them (logits recomputed here from the saved model and statistics with those
+    electrodes masked), its extractor masks them, and its predictions do not change when they are left out of the
+    recording. The other folds trained on s2 and keep every electrode."""
+    run, report = trained
+    montage = json.loads((built / "moodreader_dataset.json").read_text())["channel_names"]
+    only_s2 = [name for name in montage if name not in TEN_TWENTY]
+    assert len(only_s2) == 13
+    for subject in ("s1", "s2", "s3"):
+        config = json.loads((run / "folds" / f"subject-{subject}" / "model" / "preprocessor_config.json").read_text())
+        assert config["unfitted_channels"] == (only_s2 if subject == "s2" else []), subject
+    fold = next(fold for fold in report["folds"] if fold["test_subject"] == "s2")
+    with open(run / fold["predictions"], newline="") as handle:
+        written = list(csv.DictReader(handle))
+    model = MoodReaderForEmotionRecognition.from_pretrained(run / fold["model"]).eval()
+    extractor = MoodReaderFeatureExtractor.from_pretrained(run / fold["model"])
+    table = load_built_dataset(built)[0]["train"].with_format("numpy")[:]
+    rows = np.array([int(line["row"]) for line in written])
+    kept = torch.tensor([name in TEN_TWENTY for name in montage], dtype=torch.long)
+    mask = torch.from_numpy(table["channel_mask"][rows]) * kept
+    de = (torch.from_numpy(table["de"][rows]).double() - torch.tensor(extractor.de_mean)) / torch.tensor(
+        extractor.de_std)
+    with torch.no_grad():
+        logits = model(de_features=(de * mask[:, None, :, None]).float(), channel_mask=mask).logits
+    np.testing.assert_allclose(np.array([[float(line["logit_calm"]), float(line["logit_excited"])]
+                                         for line in written]), logits.numpy(), rtol=1e-4, atol=1e-5)
+    raw = mne.io.read_raw_brainvision(recordings / "s2" / "run.vhdr", preload=True, verbose="error")
+    reduced = write_recording(tmp_path / "s2-without.vhdr", TEN_TWENTY, raw.info["sfreq"],
+                              raw.copy().pick(list(TEN_TWENTY)).get_data())
+    classify = pipeline("eeg-emotion-recognition", model=str(run / fold["model"]), trust_remote_code=False)
+    whole, without = classify(str(recordings / "s2" / "run.vhdr")), classify(str(reduced))
+    assert whole["missing_channels"] == without["missing_channels"] == only_s2
+    np.testing.assert_allclose([entry["score"] for entry in whole["scores"]],
+                               [entry["score"] for entry in without["scores"]], rtol=1e-4)
+
+
+def test_a_frozen_signal_encoder_encodes_a_folds_test_rows_without_its_unfitted_electrodes(recordings, tmp_path):
+    """With the raw-signal stream and the pre-trained encoder frozen (its output computed once per run), the s2
+    fold's test rows are encoded without the 13 electrodes that fold never trained on: the fold's test logits equal
+    the saved fold model run here on those rows with the electrodes' signal and DE zeroed and masked, as inference
+    gives them. (Encoded with them, the logits differ by about 5e-6 here; the tolerance is 5e-7.)"""
+    built = build_dataset("events", recordings, tmp_path / "dataset", sequence_windows=4, stride=4,
+                          smoothing="none", include_signal=True,
+                          layout_options={"labels": recordings / "labels.csv"}, progress=False)
+    rng = np.random.default_rng(11)
+    write_recording(tmp_path / "other" / "s9" / "rest.edf", WIDE, 256.0, 1e-5 * rng.standard_normal((32, 256 * 40)))
+    corpus = build_corpus([tmp_path / "other"], tmp_path / "corpus", sampling_rate=256.0, sequence_windows=4,
+                          progress=False)
+    recipe = yaml.safe_load(TINY_RECIPE.read_text())
+    recipe["dataset"].update(layout="events", sequence_windows=4, stride=4, smoothing="none", include_signal=True)
+    recipe["model"].update(sampling_rate=256, signal_patch_size=64)
+    recipe["pretrain"].update(steps=2, checkpoint_every=2, log_every=1)
+    recipe["finetune"].update(epochs=1, patience=1, baseline_c=[1.0], freeze_signal_encoder=True)
+    (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(recipe))
+    loaded = load_recipe(tmp_path / "recipe.yaml")
+    pretrained = run_pretraining(loaded, corpus_paths=[corpus], output_dir=tmp_path / "pretrain", progress=False)
+    report = run_finetuning(loaded, built, tmp_path / "run", pretrained=pretrained, progress=False)
+    assert report["pretraining"]["signal_encoder"] == "frozen"
+    fold = next(fold for fold in report["folds"] if fold["test_subject"] == "s2")
+    with open(tmp_path / "run" / fold["predictions"], newline="") as handle:
+        written = list(csv.DictReader(handle))
+    model = MoodReaderForEmotionRecognition.from_pretrained(tmp_path / "run" / fold["model"]).eval()
+    extractor = MoodReaderFeatureExtractor.from_pretrained(tmp_path / "run" / fold["model"])
+    montage = model.config.channel_names
+    assert extractor.unfitted_channels == [name for name in montage if name not in TEN_TWENTY]
+    table = load_built_dataset(built)[0]["train"].with_format("numpy")[:]
+    rows = np.array([int(line["row"]) for line in written])
+    kept = torch.tensor([name in TEN_TWENTY for name in montage], dtype=torch.long)
+    mask = torch.from_numpy(table["channel_mask"][rows]) * kept
+    de = (torch.from_numpy(table["de"][rows]).double() - torch.tensor(extractor.de_mean)) / torch.tensor(
+        extractor.de_std)
+    signal = torch.from_numpy(table["signal"][rows]).float() * mask[:, :, None]
+    with torch.no_grad():
+        logits = model(de_features=(de * mask[:, None, :, None]).float(), eeg_signals=signal,
+                       channel_mask=mask).logits
+    np.testing.assert_allclose(np.array([[float(line["logit_calm"]), float(line["logit_excited"])]
+                                         for line in written]), logits.numpy(), rtol=0, atol=5e-7)
 
 
 def test_explain_matches_channels_named_outside_10_05_by_the_files_positions(trained, tmp_path, capsys):

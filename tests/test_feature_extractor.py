@@ -172,6 +172,30 @@ def test_missing_electrodes_raise_or_are_masked(statistics):
     torch.testing.assert_close(out["de_features"][0][:, keep], full["de_features"][0][:, keep])
 
 
+def test_unfitted_electrodes_are_masked_even_when_recorded(statistics, tmp_path):
+    """Electrodes no training row recorded: zero, masked and without signal in every input, as if absent; the other
+    electrodes as without the field; the field survives saving; a recording of only such electrodes is refused."""
+    mean, std = statistics
+    unfitted = ["PO5", "CB1"]
+    plain = MoodReaderFeatureExtractor(smoothing="none", de_mean=mean, de_std=std)
+    MoodReaderFeatureExtractor(smoothing="none", de_mean=mean, de_std=std,
+                               unfitted_channels=unfitted).save_pretrained(tmp_path)
+    extractor = MoodReaderFeatureExtractor.from_pretrained(tmp_path)
+    assert json.loads((tmp_path / "preprocessor_config.json").read_text())["unfitted_channels"] == unfitted
+    signals = recording(4, 200)
+    masked, full = (chosen(signals, sampling_rate=200, return_signals=True) for chosen in (extractor, plain))
+    columns = [SEED_CHANNEL_NAMES.index(name) for name in unfitted]
+    others = [index for index in range(CHANNELS) if index not in columns]
+    assert masked["channel_mask"][0].tolist() == [int(index in others) for index in range(CHANNELS)]
+    assert torch.count_nonzero(masked["de_features"][0][:, columns]) == 0
+    assert torch.count_nonzero(masked["eeg_signals"][0][columns]) == 0
+    torch.testing.assert_close(masked["de_features"][0][:, others], full["de_features"][0][:, others])
+    torch.testing.assert_close(masked["eeg_signals"][0][others], full["eeg_signals"][0][others])
+    with pytest.raises(ValueError, match="at least one electrode the model was trained on"):
+        extractor(signals[columns], sampling_rate=200, channel_names=unfitted)
+    assert MoodReaderFeatureExtractor().unfitted_channels == []
+
+
 def test_pipeline_batching_pads_time_with_the_padding_value():
     extractor = MoodReaderFeatureExtractor(smoothing="none")
     short = extractor(recording(3, 200), sampling_rate=200)
@@ -220,6 +244,8 @@ def test_bad_calls_raise(call, message):
         ({"eye_mean": [0.0] * 33}, "eye_mean and eye_std both set"),
         ({"eye_mean": [0.0] * 33, "eye_std": [1.0] * 31}, "'eye_std'"),
         ({"eye_mean": [0.0] * 33, "eye_std": [0.0] * 33}, "'eye_std'"),
+        ({"unfitted_channels": ["PO5", "Cz3"]}, r"'unfitted_channels'.*\['Cz3'\]"),
+        ({"unfitted_channels": ["PO5", "PO5"]}, "'unfitted_channels'.*repeated"),
     ],
 )
 def test_bad_attributes_raise(kwargs, message):

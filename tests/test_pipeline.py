@@ -164,7 +164,7 @@ def test_predict_command_prints_the_timeline_and_json(pipe, recording, tmp_path,
                                rtol=1e-6)
     assert predict.run(parser.parse_args(["predict", str(path), "--model", str(tmp_path / "model")])) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("Masked electrodes absent from the recording: PO5, PO6, CB1, CB2")
+    assert lines[0].endswith("training data): PO5, PO6, CB1, CB2")
     assert len(lines) == 2 + len(printed["segments"]) + 1
     assert lines[-1] == f"Overall: {printed['label']} ({printed['score']:.3f})"
     with pytest.raises(MoodReaderInputError, match="no such file"):

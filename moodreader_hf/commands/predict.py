@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
         return 0
     if result["missing_channels"]:
-        print(f"Masked electrodes absent from the recording: {', '.join(result['missing_channels'])}")
+        print("Masked electrodes (absent from the recording, or never recorded in the model's training data): "
+              f"{', '.join(result['missing_channels'])}")
     labels = [entry["label"] for entry in result["scores"]]
     print(f"{'start (s)':>10} {'end (s)':>10}  {'emotion':<12}" + "".join(f"{label:>12}" for label in labels))
     for segment in result["segments"]:

@@ -223,6 +223,22 @@ def fit_normalization(de: torch.Tensor, channel_mask: torch.Tensor) -> tuple[lis
     return mean, std
 
 
+def unrecorded_channels(channel_mask: torch.Tensor, channel_names: Sequence[str]) -> list[str]:
+    """The electrodes of ``channel_names`` that no row of ``channel_mask (rows, channels)`` recorded: pass the
+    training rows, and these are the model's ``unfitted_channels``."""
+    recorded = channel_mask.bool().any(dim=0).tolist()
+    return [name for name, here in zip(channel_names, recorded) if not here]
+
+
+def fitted_channel_mask(channel_mask: torch.Tensor, channel_names: Sequence[str], unfitted: Sequence[str]
+                        ) -> torch.Tensor:
+    """``channel_mask (rows, channels)`` with the ``unfitted`` electrodes masked in every row, as the feature
+    extractor masks its ``unfitted_channels``: what the model is given."""
+    if not unfitted:
+        return channel_mask
+    return channel_mask * torch.as_tensor([name not in unfitted for name in channel_names], dtype=channel_mask.dtype)
+
+
 def normalize(de: torch.Tensor, channel_mask: torch.Tensor, mean: Sequence, std: Sequence) -> torch.Tensor:
     """``(de - mean) / std`` per (channel, band), with unrecorded electrodes set to zero, as the feature
     extractor does. ``de (rows, time, channels, bands)``, ``channel_mask (rows, channels)``."""

@@ -13,7 +13,7 @@ import torch
 
 from ..atomic import write_json
 from ..validation import fail
-from .data import load_tensors, normalize, normalize_eye
+from .data import fitted_channel_mask, load_tensors, normalize, normalize_eye
 from .folds import natural_key
 from .metrics import accuracy, confusion_matrix, macro_f1, scores
 from .window_scores import window_predictions
@@ -39,9 +39,10 @@ def evaluate_model(
         fail(str(dataset_path), "subject", f"rows of subjects {list(subjects or [])}",
              f"subjects {sorted(set(tensors.subjects.tolist()))}")
     rows = torch.as_tensor(np.flatnonzero(chosen))
+    channel_mask = fitted_channel_mask(tensors.channel_mask, config.channel_names, extractor.unfitted_channels)
     de = tensors.de[rows]
     if extractor.de_mean is not None:
-        de = normalize(de, tensors.channel_mask[rows], extractor.de_mean, extractor.de_std)
+        de = normalize(de, channel_mask[rows], extractor.de_mean, extractor.de_std)
     eye = tensors.eye[rows] if config.eye_feature_size else None
     if eye is not None and extractor.eye_mean is not None:
         eye = normalize_eye(eye, extractor.eye_mean, extractor.eye_std)
@@ -51,7 +52,7 @@ def evaluate_model(
             part = slice(start, start + batch_size)
             logits.append(model(de_features=de[part], eye_features=None if eye is None else eye[part],
                                 eeg_signals=tensors.signal[rows[part]] if uses_signal else None,
-                                channel_mask=tensors.channel_mask[rows[part]]).logits.float())
+                                channel_mask=channel_mask[rows[part]]).logits.float())
     row_logits = torch.cat(logits).numpy()
     predicted = row_logits.argmax(axis=1)
     labels = tensors.labels[rows].numpy()

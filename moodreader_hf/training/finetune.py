@@ -30,7 +30,8 @@ from ..provenance import metadata_identity
 from ..validation import fail
 from .baseline import BASELINES, baseline_fold
 from .contract import check_recipe_against_dataset, dataset_extractor, dataset_feature_config
-from .data import EEGTensors, batch_loader, fit_normalization, load_tensors, normalize, normalize_eye
+from .data import (EEGTensors, batch_loader, fit_normalization, fitted_channel_mask, load_tensors, normalize,
+                   normalize_eye, unrecorded_channels)
 from .fold_pool import (SHARED_MEMORY, JobRunner, available_cpus, prepare_workers, shared_bytes, shared_memory_fits,
                         worker_count)
 from .folds import Fold, isolation_record, split_validation
@@ -80,15 +81,18 @@ def dataset_metadata(path: str | Path) -> dict[str, Any]:
 
 
 def fold_inputs(tensors: EEGTensors, rows: np.ndarray, de: torch.Tensor, eye: torch.Tensor | None = None, *,
-                use_signal: bool, use_eye: bool, signal_states: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-    """The tensors of ``rows``: normalised ``de``, ``channel_mask``, ``labels``, ``row`` and, if used, the raw
-    signal (as ``signal``, or as its frozen encoding ``signal_states`` when given, see :func:`frozen_signal_states`)
-    and the normalised ``eye``."""
+                use_signal: bool, use_eye: bool, signal_states: torch.Tensor | None = None,
+                channel_mask: torch.Tensor | None = None, state_rows: np.ndarray | None = None
+                ) -> dict[str, torch.Tensor]:
+    """The tensors of ``rows``: normalised ``de``, ``channel_mask`` (``tensors``' unless given: the fold's, see
+    :func:`~.data.fitted_channel_mask`), ``labels``, ``row`` and, if used, the raw signal (as ``signal``, or as its
+    frozen encoding ``signal_states`` when given, see :func:`frozen_signal_states`; row ``i``'s at ``state_rows[i]``
+    when given) and the normalised ``eye``."""
     index = torch.as_tensor(rows, dtype=torch.long)
-    inputs = {"de": de[index], "channel_mask": tensors.channel_mask[index], "labels": tensors.labels[index],
-              "row": index}
+    mask = tensors.channel_mask if channel_mask is None else channel_mask
+    inputs = {"de": de[index], "channel_mask": mask[index], "labels": tensors.labels[index], "row": index}
     if use_signal and signal_states is not None:
-        inputs["signal_states"] = signal_states[index]
+        inputs["signal_states"] = signal_states[index if state_rows is None else torch.as_tensor(state_rows)[index]]
     elif use_signal:
         inputs["signal"] = tensors.signal[index]
     if use_eye:
@@ -107,13 +111,15 @@ FROZEN_MODULES = ("moodreader.signal_embeddings", "moodreader.signal_encoder")
 
 
 def frozen_signal_states(recipe: Recipe, config: MoodReaderConfig, tensors: EEGTensors,
-                         pretrained: str | Path | None, *, progress: bool) -> torch.Tensor | None:
+                         pretrained: str | Path | None, *, progress: bool, rows: np.ndarray | None = None,
+                         channel_mask: torch.Tensor | None = None) -> torch.Tensor | None:
     """With ``finetune.freeze_signal_encoder``, every row's raw signal encoded once by the pre-trained encoder:
     ``(rows, time * patches_per_window, channels, hidden)`` float32 (the model's ``signal_last_hidden_state``),
     shared by every fold, seed and epoch. ``None`` (the encoder trains like every other weight) when the recipe
     does not freeze it, the model has no raw-signal stream, or there is no pre-trained raw-signal encoder to keep
     (no ``pretrained`` folder, or one that trained another stream). Memory: rows x time x patches_per_window x
-    channels x hidden x 4 bytes."""
+    channels x hidden x 4 bytes. ``rows`` (default: all) and ``channel_mask`` (default: ``tensors``') choose what
+    is encoded."""
     if not recipe.finetune.freeze_signal_encoder or "signal" not in config.streams or pretrained is None:
         return None
     model = MoodReaderForEmotionRecognition(config)
@@ -122,14 +128,49 @@ def frozen_signal_states(recipe: Recipe, config: MoodReaderConfig, tensors: EEGT
         return None
     encoder = model.moodreader.eval()
     batch_size = recipe.finetune.batch_size
+    index = torch.arange(len(tensors)) if rows is None else torch.as_tensor(rows, dtype=torch.long)
+    mask = tensors.channel_mask if channel_mask is None else channel_mask
     states = []
     with torch.no_grad():
-        for start in tqdm(range(0, len(tensors), batch_size), desc="frozen signal encoder", unit="batch",
+        for start in tqdm(range(0, len(index), batch_size), desc="frozen signal encoder", unit="batch",
                           disable=not progress):
-            rows = slice(start, start + batch_size)
-            states.append(encoder(eeg_signals=tensors.signal[rows], channel_mask=tensors.channel_mask[rows],
+            batch = index[start : start + batch_size]
+            states.append(encoder(eeg_signals=tensors.signal[batch], channel_mask=mask[batch],
                                   return_dict=True).signal_last_hidden_state)
     return torch.cat(states)
+
+
+def fold_unfitted_channels(tensors: EEGTensors, config: MoodReaderConfig, train: np.ndarray,
+                           validation: np.ndarray) -> list[str]:
+    """The electrodes no ``train`` or ``validation`` row recorded: the fold model's ``unfitted_channels``, masked
+    in its test rows as its feature extractor masks them at inference."""
+    return unrecorded_channels(tensors.channel_mask[np.concatenate([train, validation])], config.channel_names)
+
+
+def _states_of_fold_tests(recipe: Recipe, config: MoodReaderConfig, tensors: EEGTensors,
+                          pretrained: str | Path | None, signal_states: torch.Tensor, jobs: list[FoldJob]
+                          ) -> tuple[torch.Tensor, list[FoldJob]]:
+    """Frozen encodings for the test rows that record electrodes their fold never trained on: those rows encoded
+    again with the electrodes masked (as inference on the fold model would encode them), appended to
+    ``signal_states``; each such job's ``state_rows`` maps a row to its encoding. Usually nothing changes."""
+    extra, offset, mapped = [], len(signal_states), {}
+    for position, job in enumerate(jobs):
+        if job.fold is None:
+            continue
+        if job.fold.name not in mapped:
+            unfitted = fold_unfitted_channels(tensors, config, job.fold.train, job.fold.validation)
+            mask = fitted_channel_mask(tensors.channel_mask, config.channel_names, unfitted)
+            changed = job.fold.test[(mask[job.fold.test] != tensors.channel_mask[job.fold.test]).any(dim=1).numpy()]
+            mapped[job.fold.name] = None
+            if len(changed):
+                extra.append(frozen_signal_states(recipe, config, tensors, pretrained, progress=False, rows=changed,
+                                                  channel_mask=mask))
+                state_rows = np.arange(len(tensors))
+                state_rows[changed] = offset + np.arange(len(changed))
+                offset += len(changed)
+                mapped[job.fold.name] = state_rows
+        jobs[position] = replace(job, state_rows=mapped[job.fold.name])
+    return (torch.cat([signal_states, *extra]) if extra else signal_states), jobs
 
 
 def _trainable_parameters(model: torch.nn.Module, frozen: bool) -> list[torch.nn.Parameter]:
@@ -192,13 +233,15 @@ def train_fold(
     run_seed = (recipe.seed if seed is None else seed) * 1_000_003 + number
     fitted = np.concatenate([train, validation])
     de_mean, de_std = fit_normalization(tensors.de[fitted], tensors.channel_mask[fitted])
-    de = normalize(tensors.de, tensors.channel_mask, de_mean, de_std)
+    unfitted = fold_unfitted_channels(tensors, config, train, validation)
+    channel_mask = fitted_channel_mask(tensors.channel_mask, config.channel_names, unfitted)
+    de = normalize(tensors.de, channel_mask, de_mean, de_std)
     eye_mean = eye_std = eye = None
     if settings.use_eye:
         eye_mean, eye_std = normalization_statistics(tensors.eye[fitted].numpy(), feature_axes=1)
         eye = normalize_eye(tensors.eye, eye_mean, eye_std)
     extractor = dataset_extractor(tensors.metadata, config, de_mean=de_mean, de_std=de_std, eye_mean=eye_mean,
-                                  eye_std=eye_std)
+                                  eye_std=eye_std, unfitted_channels=unfitted)
     torch.manual_seed(run_seed)
     model = MoodReaderForEmotionRecognition(config)
     transfer = transfer_pretrained(model, pretrained, explicit_signal=settings.use_signal is True)
@@ -207,7 +250,8 @@ def train_fold(
     # the fused kernel updates every tensor in one call: on the tiny recipe 1.7 ms a step instead of 7.7 ms
     optimizer = torch.optim.AdamW(trainable, lr=settings.learning_rate, weight_decay=settings.weight_decay,
                                   fused=accelerator.device.type in ("cpu", "cuda"))
-    flags = {"use_signal": "signal" in config.streams, "use_eye": settings.use_eye, "signal_states": signal_states}
+    flags = {"use_signal": "signal" in config.streams, "use_eye": settings.use_eye, "signal_states": signal_states,
+             "channel_mask": channel_mask}
     train_loader = batch_loader(fold_inputs(tensors, train, de, eye, **flags), batch_size=settings.batch_size,
                                 shuffle=True, seed=run_seed, drop_last=len(train) >= settings.batch_size)
     validation_loader = batch_loader(fold_inputs(tensors, validation, de, eye, **flags), batch_size=settings.batch_size,
@@ -352,6 +396,9 @@ class FoldJob:
     seed: int
     fold: Fold | None
     folder: Path
+    state_rows: np.ndarray | None = None
+    """Where each row's frozen raw-signal encoding is (``None``: at the row's index); see
+    :func:`_states_of_fold_tests`."""
 
 
 @dataclass
@@ -428,7 +475,8 @@ def run_job(state: _RunState, job: FoldJob) -> FoldResult:
         return FoldResult(None, None, None, trained.transfer, batches)
     entry, scored, by_row = _test_fold(accelerator, tensors, job.fold, trained, job.folder, state.output_dir,
                                        state.label_names, callback, name=job.name, use_eye=recipe.finetune.use_eye,
-                                       batch_size=recipe.finetune.batch_size, signal_states=state.signal_states)
+                                       batch_size=recipe.finetune.batch_size, signal_states=state.signal_states,
+                                       state_rows=job.state_rows)
     accelerator.free_memory()
     return FoldResult({"seed": job.seed, **entry}, scored, by_row, trained.transfer, batches)
 
@@ -513,9 +561,10 @@ def run_finetuning(
     overlap = check_pretraining_overlap(recipe, tensors, folds, pretrained, accelerator)
     main_progress = progress and accelerator.is_local_main_process
     signal_states = frozen_signal_states(recipe, config, tensors, pretrained, progress=main_progress)
-    if signal_states is not None:
-        tensors = replace(tensors, signal=None)
     jobs = _fold_jobs(folds, seeds, output_dir, final_model)
+    if signal_states is not None:
+        signal_states, jobs = _states_of_fold_tests(recipe, config, tensors, pretrained, signal_states, jobs)
+        tensors = replace(tensors, signal=None)
     workers = _workers(recipe, len(jobs), accelerator,
                        [tensors.de, tensors.channel_mask, tensors.labels, tensors.eye, tensors.signal, signal_states])
     state = _RunState(recipe, config, tensors, signal_states, pretrained, output_dir, label_names,
@@ -563,13 +612,15 @@ def run_finetuning(
 
 def _test_fold(accelerator: Accelerator, tensors: EEGTensors, fold: Fold, trained: TrainedFold, folder: Path,
                output_dir: Path, label_names: list[str], callback: BatchCallback | None, *, name: str,
-               use_eye: bool, batch_size: int, signal_states: torch.Tensor | None
+               use_eye: bool, batch_size: int, signal_states: torch.Tensor | None, state_rows: np.ndarray | None
                ) -> tuple[dict[str, Any], WindowPredictions, RowPredictions]:
-    de = normalize(tensors.de, tensors.channel_mask, trained.extractor.de_mean, trained.extractor.de_std)
+    channel_mask = fitted_channel_mask(tensors.channel_mask, trained.extractor.channel_names,
+                                       trained.extractor.unfitted_channels)
+    de = normalize(tensors.de, channel_mask, trained.extractor.de_mean, trained.extractor.de_std)
     eye = normalize_eye(tensors.eye, trained.extractor.eye_mean, trained.extractor.eye_std) if use_eye else None
     loader = accelerator.prepare(batch_loader(
         fold_inputs(tensors, fold.test, de, eye, use_signal=tensors.signal is not None or signal_states is not None,
-                    use_eye=use_eye, signal_states=signal_states),
+                    use_eye=use_eye, signal_states=signal_states, channel_mask=channel_mask, state_rows=state_rows),
         batch_size=batch_size, shuffle=False, seed=0, drop_last=False))
     result = evaluate(trained.model, loader, accelerator, fold=name, phase="test", callback=callback)
     predictions = result["logits"].argmax(axis=1)
