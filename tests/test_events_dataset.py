@@ -353,6 +353,28 @@ def test_a_frozen_signal_encoder_encodes_a_folds_test_rows_without_its_unfitted_
                                          for line in written]), logits.numpy(), rtol=0, atol=5e-7)
 
 
+def test_a_test_subject_without_any_electrode_of_its_training_subjects_is_refused_before_training(tmp_path):
+    rng = np.random.default_rng(2)
+    montages = {"s1": TEN_TWENTY, "s2": TEN_TWENTY, "s3": ("FCz", "CPz", "POz")}
+    for subject, names in montages.items():
+        write_recording(tmp_path / "rec" / subject / "run.edf", names, 256.0,
+                        _signal(rng, names, 256.0, names[-1], 1.0))
+    write_table(tmp_path / "rec" / "labels.csv", [
+        {"file": f"{subject}/run.edf", "onset": onset, "duration": duration, "label": label, "subject": subject}
+        for subject in montages for onset, duration, label in zip(ONSETS, DURATIONS, LABELS)])
+    built = build_dataset("events", tmp_path / "rec", tmp_path / "dataset", sequence_windows=4, stride=4,
+                          smoothing="none", layout_options={"labels": tmp_path / "rec" / "labels.csv"},
+                          progress=False)
+    recipe = yaml.safe_load(TINY_RECIPE.read_text())
+    recipe["dataset"].update(layout="events", sequence_windows=4, stride=4, smoothing="none", include_signal=False)
+    recipe["model"].update(sampling_rate=256, signal_patch_size=64)
+    (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(recipe))
+    with pytest.raises(MoodReaderInputError, match=r"field 'channel_mask': expected test rows of fold subject-s3 .*"
+                                                   r"\(subject s3\) recording only \['FCz', 'CPz', 'POz'\]"):
+        run_finetuning(load_recipe(tmp_path / "recipe.yaml"), built, tmp_path / "run", progress=False)
+    assert not (tmp_path / "run" / "folds").exists()
+
+
 def test_explain_matches_channels_named_outside_10_05_by_the_files_positions(trained, tmp_path, capsys):
     """A FIF whose Cz, Pz and O1 are named 'EEG 001', 'A1-Cz' and 'chan 7' but carry those electrodes' positions:
     they are matched by position, present in the maps, and drawn at the file's positions."""

@@ -147,6 +147,23 @@ def fold_unfitted_channels(tensors: EEGTensors, config: MoodReaderConfig, train:
     return unrecorded_channels(tensors.channel_mask[np.concatenate([train, validation])], config.channel_names)
 
 
+def check_fold_electrodes(tensors: EEGTensors, config: MoodReaderConfig, folds: list[Fold], source: str) -> None:
+    """Refuse, before any training, a fold whose test rows include one that records none of the electrodes the
+    fold's training rows recorded: with those masked it has nothing left to classify."""
+    for fold in folds:
+        unfitted = fold_unfitted_channels(tensors, config, fold.train, fold.validation)
+        if not unfitted:
+            continue
+        mask = fitted_channel_mask(tensors.channel_mask, config.channel_names, unfitted)
+        blind = fold.test[~mask[fold.test].bool().any(dim=1).numpy()]
+        if len(blind):
+            row = int(blind[0])
+            recorded = [name for name, here in zip(config.channel_names, tensors.channel_mask[row].tolist()) if here]
+            fail(source, "channel_mask", f"test rows of fold {fold.name} that record some electrode its training "
+                 f"subjects recorded", f"{len(blind)} rows (subject {tensors.subjects[row]}) recording only "
+                 f"{recorded}, which no training subject of the fold has")
+
+
 def _states_of_fold_tests(recipe: Recipe, config: MoodReaderConfig, tensors: EEGTensors,
                           pretrained: str | Path | None, signal_states: torch.Tensor, jobs: list[FoldJob]
                           ) -> tuple[torch.Tensor, list[FoldJob]]:
@@ -558,6 +575,7 @@ def run_finetuning(
     label_names = [config.id2label[index] for index in range(config.num_labels)]
     folds = make_folds(protocol, Rows(tensors.subjects, tensors.sessions, tensors.trials, tensors.tail),
                        split_settings(recipe, tensors.metadata, split_file))
+    check_fold_electrodes(tensors, config, folds, str(dataset_path))
     overlap = check_pretraining_overlap(recipe, tensors, folds, pretrained, accelerator)
     main_progress = progress and accelerator.is_local_main_process
     signal_states = frozen_signal_states(recipe, config, tensors, pretrained, progress=main_progress)
