@@ -72,3 +72,24 @@ def test_batches_and_resumption_are_those_of_the_stream(corpus):
     reference, _ = batches(False, count=11)
     for a, b in zip(resumed, reference[9:]):
         assert all(np.array_equal(a[key].numpy(), b[key].numpy()) for key in a)
+
+
+def test_a_built_dataset_is_read_without_its_tail_rows(tmp_path):
+    """Pre-training on a built dataset reads each regular row's recorded channels once, and no tail row (whose
+    windows repeat the row before it): the rows, as a set, are those ``datasets`` gives with ``tail`` false."""
+    from moodreader_hf.builders import build_dataset, load_built_dataset
+    from moodreader_hf.training.stream import open_signal_dataset
+
+    root = simulate_seed(tmp_path / "raw", n_subjects=2, n_sessions=1, trial_seconds=9, seed=5, progress=False)
+    built = build_dataset("seed-raw", root, tmp_path / "dataset", sequence_windows=4, stride=4, include_signal=True,
+                          progress=False)
+    table = load_built_dataset(built)[0]["train"].with_format("numpy")[:]
+    regular = ~table["tail"]
+    assert table["tail"].any() and regular.any()
+    source = open_signal_dataset(built)
+    assert source.rows == int(regular.sum())
+    read = list(stream._SourceReader(source, seed=1).rows(0, 0, 1))
+    expected = [signal[mask.astype(bool)] for signal, mask in zip(table["signal"][regular],
+                                                                 table["channel_mask"][regular])]
+    assert sorted(signal.tobytes() for signal, _ in read) == sorted(signal.astype(np.float32).tobytes()
+                                                                   for signal in expected)

@@ -102,8 +102,18 @@ def open_corpus(path: str | Path) -> SignalSource:
     )
 
 
+def regular_rows(train: Any) -> Any:
+    """A built dataset's split without its tail rows, whose windows repeat those of the row before them (see
+    :mod:`moodreader_hf.builders.windows`): pre-training reads every recorded window once."""
+    if "tail" not in train.column_names:
+        return train
+    tail = np.asarray(train.select_columns(["tail"])[:]["tail"], dtype=bool)
+    return train.select(np.flatnonzero(~tail)) if tail.any() else train
+
+
 def open_signal_dataset(path: str | Path) -> SignalSource:
-    """Describe the built dataset ``path``, which must hold the raw signal (``build-dataset --include-signal``)."""
+    """Describe the built dataset ``path``, which must hold the raw signal (``build-dataset --include-signal``);
+    its tail rows are left out (:func:`regular_rows`)."""
     from ..builders import load_built_dataset
 
     folder = Path(path)
@@ -117,6 +127,7 @@ def open_signal_dataset(path: str | Path) -> SignalSource:
              f"columns {sorted(train.column_names)}")
     samples = int(train.features["signal"].shape[1])
     rate = float(metadata["sampling_rate"])
+    train = regular_rows(train)
     return SignalSource(
         path=str(folder), kind="dataset", dataset_id=metadata_identity(metadata), sampling_rate=rate,
         samples_per_row=samples, rows=len(train), hours=len(train) * samples / rate / 3600,
@@ -188,7 +199,7 @@ class _SourceReader:
             if self._dataset is None:
                 from ..builders import load_built_dataset
 
-                self._dataset = load_built_dataset(self.source.path)[0]["train"].select_columns(
+                self._dataset = regular_rows(load_built_dataset(self.source.path)[0]["train"]).select_columns(
                     ["signal", "channel_mask"])
             shards = max(world_size, min(64, len(self._dataset)))
             stream = self._dataset.to_iterable_dataset(num_shards=shards)
