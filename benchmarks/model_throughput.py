@@ -23,7 +23,6 @@ import importlib
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,8 +34,7 @@ from torch import nn
 
 from moodreader_hf import MoodReaderConfig, MoodReaderModel
 from moodreader_hf.configuration_moodreader import INTERLINK_MODES
-
-REPO = Path(__file__).resolve().parents[1]
+from pipeline_recording import side_folder  # this script's folder is on sys.path
 
 
 class FullAttentionReference(nn.Module):
@@ -95,18 +93,12 @@ class CrissCrossReference(nn.Module):
         return tokens.mean(dim=(1, 2))
 
 
-def reference_model_class(revision: str, scratch: Path) -> type[nn.Module]:
-    """``MoodReaderModel`` as it was at git ``revision`` (its configuration and modeling files in a package of their
-    own under ``scratch``)."""
-    package = scratch / "reference_side"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    for stem in ("configuration_moodreader", "modeling_moodreader"):
-        text = subprocess.run(["git", "-C", str(REPO), "show", f"{revision}:moodreader_hf/{stem}.py"],
-                              capture_output=True, text=True, check=True).stdout
-        (package / f"{stem}.py").write_text(text)
-    sys.path.insert(0, str(scratch))
-    return importlib.import_module("reference_side.modeling_moodreader").MoodReaderModel
+def reference_classes(revision: str, scratch: Path) -> tuple[type, type[nn.Module]]:
+    """``MoodReaderConfig`` and ``MoodReaderModel`` as they were at git ``revision`` (the Hub-bound files of that
+    revision in a package of their own under ``scratch``, as ``pipeline_recording.py`` builds it)."""
+    sys.path.insert(0, str(side_folder(scratch, "reference", revision)))
+    return (importlib.import_module("side.configuration_moodreader").MoodReaderConfig,
+            importlib.import_module("side.modeling_moodreader").MoodReaderModel)
 
 
 def parameters(model: nn.Module) -> int:
@@ -182,9 +174,8 @@ def main() -> None:
                    intermediate_size=intermediate, signal_patch_size=patch, max_windows=10, sequence_windows=10,
                    streams=["signal"], hidden_dropout_prob=0.0, attention_dropout_prob=0.0)
     with tempfile.TemporaryDirectory(prefix="moodreader-throughput-") as scratch:
-        reference_class = reference_model_class(args.reference, Path(scratch))
-        old_config = importlib.import_module("reference_side.configuration_moodreader").MoodReaderConfig
-        models = {f"none at {args.reference}": reference_class(old_config(**setting, interlink="none"))}
+        old_config, old_model = reference_classes(args.reference, Path(scratch))
+        models = {f"none at {args.reference}": old_model(old_config(**setting, interlink="none"))}
         models |= {mode: MoodReaderModel(MoodReaderConfig(**setting, interlink=mode)) for mode in INTERLINK_MODES}
         for name, model in models.items():
             model.train()

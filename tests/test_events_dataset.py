@@ -273,6 +273,28 @@ def test_predict_a_recording_with_the_fold_model(trained, built, recordings, cap
     assert len(result["segments"]) == SECONDS // 4
 
 
+def s2_logits(run: Path, built: Path, report: dict, *, with_signal: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The s2 fold's test logits as ``predictions.csv`` has them, and as the saved fold model gives them here on
+    the same rows with every electrode outside TEN_TWENTY masked by hand (DE and, ``with_signal``, raw signal
+    zeroed): inference's view of a fold that never trained on them."""
+    fold = next(fold for fold in report["folds"] if fold["test_subject"] == "s2")
+    with open(run / fold["predictions"], newline="") as handle:
+        written = list(csv.DictReader(handle))
+    model = MoodReaderForEmotionRecognition.from_pretrained(run / fold["model"]).eval()
+    extractor = MoodReaderFeatureExtractor.from_pretrained(run / fold["model"])
+    table = load_built_dataset(built)[0]["train"].with_format("numpy")[:]
+    rows = np.array([int(line["row"]) for line in written])
+    kept = torch.tensor([name in TEN_TWENTY for name in model.config.channel_names], dtype=torch.long)
+    mask = torch.from_numpy(table["channel_mask"][rows]) * kept
+    de = (torch.from_numpy(table["de"][rows]).double() - torch.tensor(extractor.de_mean)) / torch.tensor(
+        extractor.de_std)
+    signal = torch.from_numpy(table["signal"][rows]).float() * mask[:, :, None] if with_signal else None
+    with torch.no_grad():
+        logits = model(de_features=(de * mask[:, None, :, None]).float(), eeg_signals=signal,
+                       channel_mask=mask).logits
+    return np.array([[float(line["logit_calm"]), float(line["logit_excited"])] for line in written]), logits.numpy()
+
+
 def test_a_fold_masks_the_electrodes_only_its_test_subject_recorded(trained, built, recordings, tmp_path):
     """Only s2 recorded the 13 electrodes of WIDE outside TEN_TWENTY: the s2 fold never trained on them, so its
     test rows are scored without them (logits recomputed here from the saved model and statistics with those
@@ -285,21 +307,9 @@ def test_a_fold_masks_the_electrodes_only_its_test_subject_recorded(trained, bui
     for subject in ("s1", "s2", "s3"):
         config = json.loads((run / "folds" / f"subject-{subject}" / "model" / "preprocessor_config.json").read_text())
         assert config["unfitted_channels"] == (only_s2 if subject == "s2" else []), subject
+    written, recomputed = s2_logits(run, built, report, with_signal=False)
+    np.testing.assert_allclose(written, recomputed, rtol=1e-4, atol=1e-5)
     fold = next(fold for fold in report["folds"] if fold["test_subject"] == "s2")
-    with open(run / fold["predictions"], newline="") as handle:
-        written = list(csv.DictReader(handle))
-    model = MoodReaderForEmotionRecognition.from_pretrained(run / fold["model"]).eval()
-    extractor = MoodReaderFeatureExtractor.from_pretrained(run / fold["model"])
-    table = load_built_dataset(built)[0]["train"].with_format("numpy")[:]
-    rows = np.array([int(line["row"]) for line in written])
-    kept = torch.tensor([name in TEN_TWENTY for name in montage], dtype=torch.long)
-    mask = torch.from_numpy(table["channel_mask"][rows]) * kept
-    de = (torch.from_numpy(table["de"][rows]).double() - torch.tensor(extractor.de_mean)) / torch.tensor(
-        extractor.de_std)
-    with torch.no_grad():
-        logits = model(de_features=(de * mask[:, None, :, None]).float(), channel_mask=mask).logits
-    np.testing.assert_allclose(np.array([[float(line["logit_calm"]), float(line["logit_excited"])]
-                                         for line in written]), logits.numpy(), rtol=1e-4, atol=1e-5)
     raw = mne.io.read_raw_brainvision(recordings / "s2" / "run.vhdr", preload=True, verbose="error")
     reduced = write_recording(tmp_path / "s2-without.vhdr", TEN_TWENTY, raw.info["sfreq"],
                               raw.copy().pick(list(TEN_TWENTY)).get_data())
@@ -332,25 +342,10 @@ def test_a_frozen_signal_encoder_encodes_a_folds_test_rows_without_its_unfitted_
     pretrained = run_pretraining(loaded, corpus_paths=[corpus], output_dir=tmp_path / "pretrain", progress=False)
     report = run_finetuning(loaded, built, tmp_path / "run", pretrained=pretrained, progress=False)
     assert report["pretraining"]["signal_encoder"] == "frozen"
-    fold = next(fold for fold in report["folds"] if fold["test_subject"] == "s2")
-    with open(tmp_path / "run" / fold["predictions"], newline="") as handle:
-        written = list(csv.DictReader(handle))
-    model = MoodReaderForEmotionRecognition.from_pretrained(tmp_path / "run" / fold["model"]).eval()
-    extractor = MoodReaderFeatureExtractor.from_pretrained(tmp_path / "run" / fold["model"])
-    montage = model.config.channel_names
-    assert extractor.unfitted_channels == [name for name in montage if name not in TEN_TWENTY]
-    table = load_built_dataset(built)[0]["train"].with_format("numpy")[:]
-    rows = np.array([int(line["row"]) for line in written])
-    kept = torch.tensor([name in TEN_TWENTY for name in montage], dtype=torch.long)
-    mask = torch.from_numpy(table["channel_mask"][rows]) * kept
-    de = (torch.from_numpy(table["de"][rows]).double() - torch.tensor(extractor.de_mean)) / torch.tensor(
-        extractor.de_std)
-    signal = torch.from_numpy(table["signal"][rows]).float() * mask[:, :, None]
-    with torch.no_grad():
-        logits = model(de_features=(de * mask[:, None, :, None]).float(), eeg_signals=signal,
-                       channel_mask=mask).logits
-    np.testing.assert_allclose(np.array([[float(line["logit_calm"]), float(line["logit_excited"])]
-                                         for line in written]), logits.numpy(), rtol=0, atol=5e-7)
+    extractor = MoodReaderFeatureExtractor.from_pretrained(tmp_path / "run" / "folds" / "subject-s2" / "model")
+    assert extractor.unfitted_channels == [name for name in extractor.channel_names if name not in TEN_TWENTY]
+    written, recomputed = s2_logits(tmp_path / "run", built, report, with_signal=True)
+    np.testing.assert_allclose(written, recomputed, rtol=0, atol=5e-7)
 
 
 def test_a_test_subject_without_any_electrode_of_its_training_subjects_is_refused_before_training(tmp_path):

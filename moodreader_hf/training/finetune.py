@@ -140,21 +140,21 @@ def frozen_signal_states(recipe: Recipe, config: MoodReaderConfig, tensors: EEGT
     return torch.cat(states)
 
 
-def fold_unfitted_channels(tensors: EEGTensors, config: MoodReaderConfig, train: np.ndarray,
-                           validation: np.ndarray) -> list[str]:
-    """The electrodes no ``train`` or ``validation`` row recorded: the fold model's ``unfitted_channels``, masked
-    in its test rows as its feature extractor masks them at inference."""
-    return unrecorded_channels(tensors.channel_mask[np.concatenate([train, validation])], config.channel_names)
+def fold_channels(tensors: EEGTensors, config: MoodReaderConfig, train: np.ndarray, validation: np.ndarray
+                  ) -> tuple[list[str], torch.Tensor]:
+    """The electrodes no ``train`` or ``validation`` row recorded (the fold model's ``unfitted_channels``) and
+    ``tensors.channel_mask`` with them masked in every row, as the fold model's feature extractor masks them."""
+    unfitted = unrecorded_channels(tensors.channel_mask[np.concatenate([train, validation])], config.channel_names)
+    return unfitted, fitted_channel_mask(tensors.channel_mask, config.channel_names, unfitted)
 
 
 def check_fold_electrodes(tensors: EEGTensors, config: MoodReaderConfig, folds: list[Fold], source: str) -> None:
     """Refuse, before any training, a fold whose test rows include one that records none of the electrodes the
     fold's training rows recorded: with those masked it has nothing left to classify."""
     for fold in folds:
-        unfitted = fold_unfitted_channels(tensors, config, fold.train, fold.validation)
+        unfitted, mask = fold_channels(tensors, config, fold.train, fold.validation)
         if not unfitted:
             continue
-        mask = fitted_channel_mask(tensors.channel_mask, config.channel_names, unfitted)
         blind = fold.test[~mask[fold.test].bool().any(dim=1).numpy()]
         if len(blind):
             row = int(blind[0])
@@ -175,8 +175,7 @@ def _states_of_fold_tests(recipe: Recipe, config: MoodReaderConfig, tensors: EEG
         if job.fold is None:
             continue
         if job.fold.name not in mapped:
-            unfitted = fold_unfitted_channels(tensors, config, job.fold.train, job.fold.validation)
-            mask = fitted_channel_mask(tensors.channel_mask, config.channel_names, unfitted)
+            _, mask = fold_channels(tensors, config, job.fold.train, job.fold.validation)
             changed = job.fold.test[(mask[job.fold.test] != tensors.channel_mask[job.fold.test]).any(dim=1).numpy()]
             mapped[job.fold.name] = None
             if len(changed):
@@ -250,8 +249,7 @@ def train_fold(
     run_seed = (recipe.seed if seed is None else seed) * 1_000_003 + number
     fitted = np.concatenate([train, validation])
     de_mean, de_std = fit_normalization(tensors.de[fitted], tensors.channel_mask[fitted])
-    unfitted = fold_unfitted_channels(tensors, config, train, validation)
-    channel_mask = fitted_channel_mask(tensors.channel_mask, config.channel_names, unfitted)
+    unfitted, channel_mask = fold_channels(tensors, config, train, validation)
     de = normalize(tensors.de, channel_mask, de_mean, de_std)
     eye_mean = eye_std = eye = None
     if settings.use_eye:

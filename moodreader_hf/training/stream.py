@@ -107,7 +107,9 @@ def regular_rows(train: Any) -> Any:
     :mod:`moodreader_hf.builders.windows`): pre-training reads every recorded window once."""
     if "tail" not in train.column_names:
         return train
-    tail = np.asarray(train.select_columns(["tail"])[:]["tail"], dtype=bool)
+    from .data import read_columns
+
+    tail = read_columns(train, ["tail"])["tail"].astype(bool)
     return train.select(np.flatnonzero(~tail)) if tail.any() else train
 
 
